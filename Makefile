@@ -1,0 +1,47 @@
+# churnlab: every target creates (or reuses) the project's virtual environment in .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+
+.PHONY: report test lab notebooks lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+## report: execute every notebook on the bundled data; figures -> figures/, HTML copies -> reports/
+report: $(STAMP)
+	@mkdir -p figures reports
+	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=1800 \
+		--output-dir reports $(NOTEBOOKS)
+	@echo "figures: $$(ls figures | wc -l) files in figures/; HTML reports in reports/"
+
+## test: unit tests, doctests and the notebooks' stored outputs (nbval)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## lab: JupyterLab on the notebooks
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+## notebooks: re-execute the notebooks in place, refreshing their committed outputs
+notebooks: $(STAMP)
+	@mkdir -p figures
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1800 $(NOTEBOOKS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check churnlab tests benchmarks notebooks
+	$(BIN)/ruff format --check churnlab tests benchmarks
+
+## bench: the benchmarks against lifetimes (minutes; not part of the test suite)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf figures reports
