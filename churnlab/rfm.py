@@ -144,6 +144,7 @@ def rfm_summary(
     DataFrame
         Indexed by customer id (sorted), with ``frequency`` (int), ``recency``, ``T`` and
         ``monetary_value`` (mean spend per repeat purchase day; 0 without repeats).
+        ``attrs["time_unit"]`` records the unit.
 
     Examples
     --------
@@ -173,6 +174,7 @@ def rfm_summary(
     )
     if amount_col is None:
         out = out.drop(columns="monetary_value")
+    out.attrs["time_unit"] = time_unit
     return out
 
 
@@ -249,4 +251,5 @@ def calibration_holdout_split(
     )
     if amount_col is None:
         out = out.drop(columns=["monetary_value_cal", "monetary_value_holdout"])
+    out.attrs["time_unit"] = time_unit
     return out
