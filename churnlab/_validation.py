@@ -77,8 +77,13 @@ def parse_dates(frame: pd.DataFrame, column: str) -> pd.Series:
     parsed = pd.to_datetime(values, errors="coerce")
     bad = parsed.isna().to_numpy()
     if bad.any():
-        fail(column, "values that cannot be parsed as dates", frame, bad,
-             "Use ISO dates (YYYY-MM-DD) or convert the column with pd.to_datetime(format=...).")
+        fail(
+            column,
+            "values that cannot be parsed as dates",
+            frame,
+            bad,
+            "Use ISO dates (YYYY-MM-DD) or convert the column with pd.to_datetime(format=...).",
+        )
     return parsed.astype("datetime64[ns]")
 
 
@@ -131,23 +136,40 @@ def check_rfm(frequency, recency=None, T=None, monetary_value=None) -> None:
     if (x < 0).any():
         fail("frequency", "negative frequencies", frame, x < 0)
     if (x != np.round(x)).any():
-        fail("frequency", "non-integer frequencies (repeat purchase counts)", frame, x != np.round(x))
+        fail(
+            "frequency", "non-integer frequencies (repeat purchase counts)", frame, x != np.round(x)
+        )
     if "recency" in arrays:
         t_x = arrays["recency"]
         if (t_x < 0).any():
             fail("recency", "negative recency", frame, t_x < 0)
         if ((x == 0) & (t_x != 0)).any():
-            fail("recency", "non-zero recency where frequency is 0", frame, (x == 0) & (t_x != 0),
-                 "Recency is the age at the last repeat purchase: 0 when there is none.")
+            fail(
+                "recency",
+                "non-zero recency where frequency is 0",
+                frame,
+                (x == 0) & (t_x != 0),
+                "Recency is the age at the last repeat purchase: 0 when there is none.",
+            )
     if "T" in arrays:
         age = arrays["T"]
         if (age <= 0).any():
             fail("T", "non-positive customer age T", frame, age <= 0)
         if "recency" in arrays and (arrays["recency"] > age).any():
-            fail("recency", "recency greater than T", frame, arrays["recency"] > age,
-                 "Recency and T must be measured from the first purchase in the same unit.")
+            fail(
+                "recency",
+                "recency greater than T",
+                frame,
+                arrays["recency"] > age,
+                "Recency and T must be measured from the first purchase in the same unit.",
+            )
     if "monetary_value" in arrays:
         m = arrays["monetary_value"]
         if (m <= 0).any():
-            fail("monetary_value", "non-positive average spend", frame, m <= 0,
-                 "Fit spend models on repeat buyers with positive spend only.")
+            fail(
+                "monetary_value",
+                "non-positive average spend",
+                frame,
+                m <= 0,
+                "Fit spend models on repeat buyers with positive spend only.",
+            )

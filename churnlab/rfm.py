@@ -158,7 +158,9 @@ def rfm_summary(
     2                    0      0.0  3.0             0.0
     """
     unit = unit_days(time_unit)
-    ids, customer, day, day_amount = _purchase_days(transactions, customer_col, date_col, amount_col)
+    ids, customer, day, day_amount = _purchase_days(
+        transactions, customer_col, date_col, amount_col
+    )
     end_day = _end_day(observation_end, day, "observation_end")
     keep = day <= end_day
     s = _summarise(customer[keep], day[keep], day_amount[keep], len(ids), end_day, unit)
@@ -222,7 +224,9 @@ def calibration_holdout_split(
     1                        1          1.0    4.0                  1               4.0
     """
     unit = unit_days(time_unit)
-    ids, customer, day, day_amount = _purchase_days(transactions, customer_col, date_col, amount_col)
+    ids, customer, day, day_amount = _purchase_days(
+        transactions, customer_col, date_col, amount_col
+    )
     cal_end = _end_day(calibration_end, day, "calibration_end")
     obs_end = _end_day(observation_end, day, "observation_end")
     if obs_end <= cal_end:
