@@ -1,6 +1,15 @@
 """Bundled data sets and simulators."""
 
 from churnlab.datasets.cdnow import load_cdnow, load_cdnow_summary
+from churnlab.datasets.retail import RetailData, load_retail_sample, simulate_retailer
 from churnlab.datasets.simulate import simulate_bgnbd, simulate_gamma_gamma
 
-__all__ = ["load_cdnow", "load_cdnow_summary", "simulate_bgnbd", "simulate_gamma_gamma"]
+__all__ = [
+    "RetailData",
+    "load_cdnow",
+    "load_cdnow_summary",
+    "load_retail_sample",
+    "simulate_bgnbd",
+    "simulate_gamma_gamma",
+    "simulate_retailer",
+]
