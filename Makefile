@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
-export MPLBACKEND := Agg
+
 export PYTHONHASHSEED := 0
 
 .PHONY: report test lab notebooks lint bench clean

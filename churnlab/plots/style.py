@@ -91,7 +91,8 @@ def export(
     """Save ``fig`` as ``directory/name.<format>`` for each format; return the paths written.
 
     PNG is for slides, SVG and PDF for print. Files carry no dates, software versions or
-    random ids, so saving the same figure twice gives byte-identical files.
+    random ids, and the figure's layout is computed once and then frozen, so saving the same
+    figure twice gives byte-identical files.
 
     Parameters
     ----------
@@ -124,6 +125,12 @@ def export(
         raise ValueError(f"formats {unknown} are not supported; use png, svg and/or pdf")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    if fig.get_layout_engine() is not None:
+        # A layout engine (constrained layout, in the churnlab style) runs again on every save
+        # and moves the axes by tiny amounts, so two saves would differ. Run it once, then freeze
+        # the geometry: every later save draws exactly the same figure.
+        fig.draw_without_rendering()
+        fig.set_layout_engine("none")
     paths = []
     with mpl.rc_context({"svg.hashsalt": "churnlab"}):
         for fmt in formats:

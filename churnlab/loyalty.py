@@ -1,0 +1,903 @@
+"""Loyalty: NPS, the loyalty matrix, the loyalty ladder, customer types, concentration, complaints.
+
+Every figure used as a default or a benchmark below is a practitioner's rule of thumb from the
+project's source material (``domain.md``); each is defined once here, named, and can be
+overridden by an argument so an analyst can hold their own data against it.
+
+The NPS functions live in :mod:`churnlab.nps` and are re-exported here: :func:`nps`,
+:func:`nps_by`, :func:`nps_trend`, :func:`nps_band`.
+
+References
+----------
+Dick, A. S. & Basu, K. (1994). Customer loyalty: toward an integrated conceptual framework.
+Journal of the Academy of Marketing Science 22(2), 99-113.
+Gini, C. (1912). Variabilita e mutabilita. Lorenz, M. O. (1905). Methods of measuring the
+concentration of wealth. Publications of the American Statistical Association 9(70).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from churnlab._validation import (
+    as_float_array,
+    as_timestamp,
+    fail,
+    parse_dates,
+    require_columns,
+    require_dataframe,
+    require_no_nan,
+)
+from churnlab.nps import (
+    DETRACTOR_MAX,
+    PROMOTER_MIN,
+    NPSResult,
+    check_scores,
+    html_result,
+    nps,
+    nps_band,
+    nps_by,
+    nps_trend,
+)
+from churnlab.rfm import unit_days
+
+__all__ = [
+    "DETRACTOR_MAX",
+    "PROMOTER_MIN",
+    "NPSResult",
+    "ComplaintIceberg",
+    "Concentration",
+    "CustomerTypes",
+    "LoyaltyLadder",
+    "LoyaltyMatrix",
+    "complaint_iceberg",
+    "concentration",
+    "customer_activity",
+    "customer_attitude",
+    "customer_types",
+    "loyalty_ladder",
+    "loyalty_matrix",
+    "nps",
+    "nps_band",
+    "nps_by",
+    "nps_trend",
+]
+
+# --- rules of thumb (domain.md: "Loyalty", "Complaints", "Retention economics") -------------
+#: "About 25% of first-time buyers become loyal" (domain.md, Loyalty).
+LOYAL_SHARE_BENCHMARK: float = 0.25
+#: "Attached customers buy about 50% more often than first-time buyers" (domain.md, Loyalty).
+ATTACHED_PURCHASE_RATE_RATIO: float = 1.5
+#: "About 20% of customers usually bring about 80% of turnover" (domain.md, Retention economics).
+PARETO_CUSTOMER_SHARE: float = 0.20
+PARETO_VALUE_SHARE: float = 0.80
+#: "Only about one in ten dissatisfied customers bothers to complain" (domain.md, Complaints).
+UNHAPPY_PER_COMPLAINT: float = 10.0
+#: "A dissatisfied customer tells about ten others" (domain.md, Complaints) ...
+TOLD_BY_DISSATISFIED: float = 10.0
+#: ... "another source: eleven" (domain.md, Complaints).
+TOLD_BY_DISSATISFIED_ALT: float = 11.0
+#: "A customer whose complaint was resolved stays and tells about five" (domain.md, Complaints).
+TOLD_BY_RESOLVED: float = 5.0
+
+LOYALTY_KINDS: tuple[str, ...] = ("true", "latent", "spurious", "no")
+LADDER_STAGES: tuple[str, ...] = ("first purchase", "repeat", "attachment", "loyal")
+CUSTOMER_TYPES: tuple[str, ...] = ("one-off", "occasional", "regular")
+
+
+# --- per-customer building blocks ---------------------------------------------------------
+def _purchase_rows(
+    transactions: pd.DataFrame, customer_col: str, date_col: str, amount_col: str, end
+) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """Validated (customer, purchase day) rows up to ``end`` and the per-customer revenue.
+
+    A purchase day is a calendar day with a positive net amount; returns (negative amounts)
+    count in revenue, not as purchases.
+    """
+    require_dataframe(transactions, "transactions")
+    require_columns(transactions, [customer_col, date_col, amount_col], "transactions")
+    require_no_nan(transactions, [customer_col, amount_col])
+    dates = parse_dates(transactions, date_col)
+    amount = pd.to_numeric(transactions[amount_col], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(amount)
+    if bad.any():
+        fail(amount_col, "amounts that are not finite numbers", transactions, bad)
+    end = dates.max().normalize() if end is None else as_timestamp(end, "observation_end")
+    keep = (dates <= end).to_numpy()
+    rows = pd.DataFrame(
+        {
+            "customer": transactions[customer_col].to_numpy()[keep],
+            "day": dates.to_numpy()[keep].astype("datetime64[D]"),
+            "amount": amount[keep],
+        }
+    )
+    daily = rows.groupby(["customer", "day"], sort=True)["amount"].sum().reset_index()
+    return daily, end
+
+
+def customer_activity(
+    transactions: pd.DataFrame,
+    observation_end=None,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str = "amount",
+    time_unit: str = "M",
+) -> pd.DataFrame:
+    """Per-customer purchase history: purchase days, tenure, purchase rate, revenue, regularity.
+
+    A *purchase* is a calendar day with a positive net amount (several transactions on one
+    day are one purchase; days whose net amount is a return are not purchases but their
+    amounts count in revenue).
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per transaction with customer, date and amount columns.
+    observation_end : date-like, optional
+        Last day observed (inclusive); defaults to the last transaction date.
+    time_unit : {'D', 'W', 'M'}
+        Unit of ``tenure``, ``mean_gap`` and ``purchase_rate``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by customer id (customers with at least one purchase): ``purchases``,
+        ``first_purchase``, ``last_purchase``, ``tenure`` (first purchase to observation end),
+        ``purchase_rate`` (repeat purchases per unit of tenure), ``revenue`` (net amount),
+        ``mean_gap`` and ``cv_gap`` (mean and coefficient of variation, sample standard
+        deviation over mean, of the times between purchases; NaN with fewer than 2 and
+        3 purchases respectively).
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 1, 2],
+    ...                    "date": ["2024-01-01", "2024-01-11", "2024-01-31", "2024-01-21"],
+    ...                    "amount": [10.0, 20.0, 30.0, 5.0]})
+    >>> customer_activity(tx, time_unit="D")[["purchases", "tenure", "purchase_rate", "mean_gap",
+    ...                                       "cv_gap", "revenue"]].round(3)
+                 purchases  tenure  purchase_rate  mean_gap  cv_gap  revenue
+    customer_id
+    1                    3    30.0          0.067      15.0   0.471     60.0
+    2                    1    10.0          0.000       NaN     NaN      5.0
+    """
+    unit = unit_days(time_unit)
+    daily, end = _purchase_rows(transactions, customer_col, date_col, amount_col, observation_end)
+    revenue = daily.groupby("customer", sort=True)["amount"].sum()
+    buys = daily[daily["amount"] > 0]
+    no_purchase = revenue.index.difference(buys["customer"].unique())
+    if len(no_purchase):
+        warnings.warn(
+            f"{len(no_purchase)} customer(s) have no day with a positive net amount (only "
+            f"returns), e.g. {list(no_purchase[:5])}; they are left out of the activity table.",
+            UserWarning,
+            stacklevel=2,
+        )
+    codes, ids = pd.factorize(buys["customer"], sort=True)
+    day = buys["day"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    n = np.bincount(codes, minlength=len(ids))
+    starts = np.r_[0, np.cumsum(n)[:-1]]
+    first, last = day[starts], day[starts + n - 1]
+    end_day = np.datetime64(end.normalize(), "D").astype(np.int64)
+    gap = np.diff(day).astype(float)
+    same = codes[1:] == codes[:-1]
+    g_code, gap = codes[1:][same], gap[same]
+    n_gap = np.bincount(g_code, minlength=len(ids))
+    s1 = np.bincount(g_code, weights=gap, minlength=len(ids))
+    s2 = np.bincount(g_code, weights=gap**2, minlength=len(ids))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_gap = np.where(n_gap >= 1, s1 / n_gap, np.nan)
+        var = np.where(n_gap >= 2, (s2 - n_gap * mean_gap**2) / (n_gap - 1), np.nan)
+        cv = np.sqrt(np.maximum(var, 0.0)) / mean_gap
+        tenure = (end_day - first) / unit
+        rate = np.where(tenure > 0, (n - 1) / tenure, np.nan)
+    out = pd.DataFrame(
+        {
+            "purchases": n.astype(np.int64),
+            "first_purchase": pd.to_datetime(first.astype("datetime64[D]")),
+            "last_purchase": pd.to_datetime(last.astype("datetime64[D]")),
+            "tenure": tenure,
+            "purchase_rate": rate,
+            "revenue": revenue.reindex(ids).to_numpy(),
+            "mean_gap": mean_gap / unit,
+            "cv_gap": cv,
+        },
+        index=pd.Index(ids, name=customer_col),
+    )
+    out.attrs["time_unit"] = time_unit
+    return out
+
+
+def customer_attitude(
+    responses: pd.DataFrame,
+    *,
+    how: str = "last",
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    score_col: str = "score",
+) -> pd.Series:
+    """Each customer's attitude: their NPS answer (the latest, mean, lowest or highest).
+
+    Parameters
+    ----------
+    responses : DataFrame
+        One row per answer with customer, date and 0-10 score columns.
+    how : {'last', 'mean', 'min', 'max'}
+        How several answers of one customer are combined.
+
+    Returns
+    -------
+    Series ``attitude`` indexed by customer id.
+
+    Examples
+    --------
+    >>> answers = pd.DataFrame({"customer_id": [1, 1, 2],
+    ...                         "date": ["2024-01-01", "2024-03-01", "2024-02-01"],
+    ...                         "score": [3, 9, 7]})
+    >>> customer_attitude(answers).to_dict()
+    {1: 9, 2: 7}
+    """
+    options = ("last", "mean", "min", "max")
+    if how not in options:
+        raise ValueError(f"how={how!r} is not supported; use one of {options}")
+    require_dataframe(responses, "responses")
+    require_columns(responses, [customer_col, date_col, score_col], "responses")
+    require_no_nan(responses, [customer_col])
+    scores = pd.Series(check_scores(responses[score_col], score_col), index=responses.index)
+    frame = pd.DataFrame(
+        {
+            "customer": responses[customer_col],
+            "date": parse_dates(responses, date_col),
+            "score": scores,
+        }
+    ).sort_values(["customer", "date"], kind="stable")
+    grouped = frame.groupby("customer", sort=True)["score"]
+    out = grouped.last() if how == "last" else grouped.agg(how)
+    return out.rename("attitude").rename_axis(customer_col)
+
+
+# --- loyalty matrix (Dick & Basu 1994) ----------------------------------------------------
+@dataclass(frozen=True)
+class LoyaltyMatrix:
+    """Attitude x repeat behaviour: true, latent, spurious and no loyalty (Dick & Basu 1994).
+
+    ``customers`` holds, per classified customer, ``attitude``, ``repeat``, ``value``,
+    ``attitude_high``, ``repeat_high`` and ``loyalty``; ``table`` the count, share and value
+    per kind; ``n_unclassified`` the customers in ``repeat`` without an attitude answer.
+    """
+
+    customers: pd.DataFrame
+    table: pd.DataFrame
+    attitude_threshold: float
+    repeat_threshold: float
+    n_unclassified: int
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def _repr_html_(self) -> str:
+        return html_result(
+            "Loyalty matrix (Dick & Basu 1994)",
+            self.table,
+            f"attitude high: answer >= {self.attitude_threshold:g}; repeat high: >= "
+            f"{self.repeat_threshold:.4g}; {self.n_unclassified} customer(s) without an answer",
+        )
+
+
+def loyalty_matrix(
+    attitude: pd.Series,
+    repeat: pd.Series,
+    value: pd.Series | None = None,
+    *,
+    attitude_threshold: float = PROMOTER_MIN,
+    repeat_threshold: float | None = None,
+) -> LoyaltyMatrix:
+    """Classify customers by attitude and repeat behaviour into four kinds of loyalty.
+
+    After Dick & Basu (1994): *true* loyalty (high attitude, high repeat), *latent* (high
+    attitude, low repeat: attached, but does not buy often, often for lack of money),
+    *spurious* (low attitude, high repeat: buys out of habit or convenience) and *no* loyalty.
+
+    Parameters
+    ----------
+    attitude : Series
+        Per customer, the answer to the recommendation question (e.g. from
+        :func:`customer_attitude`).
+    repeat : Series
+        Per customer, the repeat behaviour, e.g. ``customer_activity(...)["purchase_rate"]``
+        or a purchase count.
+    value : Series, optional
+        Per customer, the value (e.g. revenue) summed per kind.
+    attitude_threshold : float
+        Attitude is high at or above it; default 9, a promoter.
+    repeat_threshold : float, optional
+        Repeat is high at or above it; default the median of ``repeat`` over the classified
+        customers.
+
+    Returns
+    -------
+    LoyaltyMatrix
+        Only customers in both ``attitude`` and ``repeat`` are classified; the others are
+        counted in ``n_unclassified`` (most customers never answer a survey).
+
+    Examples
+    --------
+    >>> att = pd.Series({1: 10, 2: 9, 3: 3, 4: 5})
+    >>> rep = pd.Series({1: 8.0, 2: 1.0, 3: 6.0, 4: 0.0, 5: 2.0})
+    >>> m = loyalty_matrix(att, rep, repeat_threshold=5)
+    >>> m.customers["loyalty"].to_dict()
+    {1: 'true', 2: 'latent', 3: 'spurious', 4: 'no'}
+    >>> m.n_unclassified
+    1
+    """
+    a = _as_series(attitude, "attitude")
+    r = _as_series(repeat, "repeat")
+    common = a.index.intersection(r.index)
+    if len(common) == 0:
+        raise ValueError("attitude and repeat share no customer id: check the two indexes")
+    if value is None:
+        v = pd.Series(np.nan, index=common)
+    else:
+        v = _as_series(value, "value").reindex(common)
+        if v.isna().any():
+            fail("value", "customers without a value", v.to_frame(), v.isna().to_numpy())
+    n_unclassified = int(len(r.index.difference(common)))
+    common = common.sort_values()
+    a, r, v = a.reindex(common), r.reindex(common), v.reindex(common)
+    r_thr = float(np.median(r)) if repeat_threshold is None else float(repeat_threshold)
+    hi_a = (a >= attitude_threshold).to_numpy()
+    hi_r = (r >= r_thr).to_numpy()
+    kind = np.where(hi_a, np.where(hi_r, "true", "latent"), np.where(hi_r, "spurious", "no"))
+    customers = pd.DataFrame(
+        {
+            "attitude": a,
+            "repeat": r,
+            "value": v,
+            "attitude_high": hi_a,
+            "repeat_high": hi_r,
+            "loyalty": kind,
+        },
+        index=common,
+    )
+    g = customers.groupby("loyalty")
+    table = pd.DataFrame(
+        {
+            "customers": g.size(),
+            "value": g["value"].sum(min_count=1),
+            "mean_attitude": g["attitude"].mean(),
+            "mean_repeat": g["repeat"].mean(),
+        }
+    ).reindex(list(LOYALTY_KINDS))
+    table["customers"] = table["customers"].fillna(0).astype(np.int64)
+    table.insert(1, "share", table["customers"] / len(customers))
+    table.insert(3, "value_share", table["value"] / table["value"].sum())
+    table.insert(4, "mean_value", table["value"] / table["customers"].replace(0, np.nan))
+    table.index.name = "loyalty"
+    return LoyaltyMatrix(
+        customers=customers,
+        table=table,
+        attitude_threshold=float(attitude_threshold),
+        repeat_threshold=r_thr,
+        n_unclassified=n_unclassified,
+    )
+
+
+def _as_series(values, name: str) -> pd.Series:
+    if not isinstance(values, pd.Series):
+        raise TypeError(f"{name} must be a pandas Series indexed by customer id")
+    if not values.index.is_unique:
+        dup = values.index.duplicated(keep=False)
+        fail(name, "duplicate customer ids", values.rename(name).to_frame(), dup)
+    as_float_array(values, name)
+    return values.astype(float)
+
+
+# --- loyalty ladder -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LoyaltyLadder:
+    """The loyalty ladder: who reached each stage, how many moved on, how often each buys.
+
+    ``table`` is indexed by stage with ``min_purchases`` (the rule), ``customers_now``
+    (current stage), ``reached`` and ``share_of_first`` (customers who reached the stage, as a
+    share of first-time buyers in the cohort), ``step_conversion`` (share of those on the
+    previous stage who reached this one), ``purchases`` and ``exposure`` (next purchases made
+    while on the stage and time spent on it, in ``time_unit``), ``purchase_rate`` (their
+    ratio) and ``rate_vs_first`` (relative to the first-purchase stage). ``stage`` is each
+    customer's current stage.
+    """
+
+    table: pd.DataFrame
+    stage: pd.Series
+    time_unit: str
+    cohort_end: pd.Timestamp | None
+    benchmark: pd.DataFrame = field(repr=False)
+
+    @property
+    def loyal_share(self) -> float:
+        """Share of first-time buyers (in the cohort) who became loyal."""
+        return float(self.table.loc["loyal", "share_of_first"])
+
+    @property
+    def attached_rate_ratio(self) -> float:
+        """Purchase rate on the attachment stage over that on the first-purchase stage."""
+        return float(self.table.loc["attachment", "rate_vs_first"])
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def _repr_html_(self) -> str:
+        return html_result(
+            "Loyalty ladder", self.table, self.benchmark.to_html(float_format="{:.3g}".format)
+        )
+
+
+def loyalty_ladder(
+    transactions: pd.DataFrame,
+    observation_end=None,
+    *,
+    repeat_purchases: int = 2,
+    attachment_purchases: int = 4,
+    loyal_purchases: int = 8,
+    cohort_end=None,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str = "amount",
+    time_unit: str = "M",
+) -> LoyaltyLadder:
+    """Place customers on the loyalty ladder from their purchases and measure the climb.
+
+    Stage rules, by the number of purchases (purchase days, see :func:`customer_activity`)
+    made so far:
+
+    * *first purchase*: 1 purchase,
+    * *repeat*: at least ``repeat_purchases`` (2),
+    * *attachment*: at least ``attachment_purchases`` (4),
+    * *loyal*: at least ``loyal_purchases`` (8).
+
+    A customer is on a stage from the purchase that reaches it until the purchase that reaches
+    the next one (or the end of observation). The purchase rate of a stage is the number of
+    purchases made from it divided by the time customers spent on it (occurrences over
+    exposure, the maximum-likelihood rate of a Poisson process), so the "first purchase" rate
+    is the rate of making a second one. Rates are per ``time_unit``.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+    observation_end : date-like, optional
+        Last day observed; defaults to the last transaction date.
+    repeat_purchases, attachment_purchases, loyal_purchases : int
+        Purchases at which each stage starts; increasing, the first at least 2.
+    cohort_end : date-like, optional
+        Transition shares count only customers whose first purchase is on or before it, so that
+        every one of them had time to climb (recent first-time buyers had not). Purchase rates
+        use every customer.
+
+    Returns
+    -------
+    LoyaltyLadder
+        With ``benchmark``: the loyal share against :data:`LOYAL_SHARE_BENCHMARK` (about 25%
+        of first-time buyers become loyal) and the attachment purchase-rate ratio against
+        :data:`ATTACHED_PURCHASE_RATE_RATIO` (attached customers buy about 50% more often).
+
+    Examples
+    --------
+    Customer 1 buys on days 0, 10, 20 and 30 (reaches attachment at the 4th purchase), customer
+    2 buys once; observation ends on day 40.
+
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 1, 1, 2],
+    ...                    "date": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-01-21",
+    ...                                            "2024-01-31", "2024-01-01"]),
+    ...                    "amount": 10.0})
+    >>> lad = loyalty_ladder(tx, "2024-02-10", time_unit="D")
+    >>> lad.table[["reached", "share_of_first", "purchases", "exposure", "purchase_rate"]]
+                    reached  share_of_first  purchases  exposure  purchase_rate
+    stage
+    first purchase        2             1.0          1      50.0           0.02
+    repeat                1             0.5          2      20.0           0.10
+    attachment            1             0.5          0      10.0           0.00
+    loyal                 0             0.0          0       0.0            NaN
+    """
+    thresholds = np.array([1, repeat_purchases, attachment_purchases, loyal_purchases])
+    if thresholds[1] < 2 or np.any(np.diff(thresholds) <= 0):
+        raise ValueError(
+            "stage rules must increase: 2 <= repeat_purchases < attachment_purchases < "
+            f"loyal_purchases, got {repeat_purchases}, {attachment_purchases}, {loyal_purchases}"
+        )
+    unit = unit_days(time_unit)
+    daily, end = _purchase_rows(transactions, customer_col, date_col, amount_col, observation_end)
+    buys = daily[daily["amount"] > 0]
+    codes, ids = pd.factorize(buys["customer"], sort=True)
+    day = buys["day"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    n = np.bincount(codes, minlength=len(ids))
+    starts = np.r_[0, np.cumsum(n)[:-1]]
+    k = np.arange(len(day)) - np.repeat(starts, n) + 1  # purchases made so far (1-based)
+    end_day = np.datetime64(end.normalize(), "D").astype(np.int64)
+    has_next = np.r_[codes[1:] == codes[:-1], False]
+    next_day = np.where(has_next, np.r_[day[1:], 0], end_day)
+    step = np.searchsorted(thresholds, k, side="right") - 1  # stage while waiting for k + 1
+    n_st = len(LADDER_STAGES)
+    purchases = np.bincount(step, weights=has_next.astype(float), minlength=n_st)
+    exposure = np.bincount(step, weights=(next_day - day) / unit, minlength=n_st)
+    current = np.searchsorted(thresholds, n, side="right") - 1
+    first = day[starts]
+    in_cohort = np.ones(len(ids), bool)
+    cohort_stamp = None
+    if cohort_end is not None:
+        cohort_stamp = as_timestamp(cohort_end, "cohort_end")
+        in_cohort = first <= np.datetime64(cohort_stamp.normalize(), "D").astype(np.int64)
+        if not in_cohort.any():
+            raise ValueError(f"cohort_end={cohort_end!r}: no customer first bought by then")
+    reached = np.array([(n[in_cohort] >= t).sum() for t in thresholds])  # four stages
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(exposure > 0, purchases / exposure, np.nan)
+        table = pd.DataFrame(
+            {
+                "min_purchases": thresholds,
+                "customers_now": np.bincount(current, minlength=n_st),
+                "reached": reached,
+                "share_of_first": reached / reached[0],
+                "step_conversion": reached / np.r_[reached[0], reached[:-1]],
+                "purchases": purchases.astype(np.int64),
+                "exposure": exposure,
+                "purchase_rate": rate,
+                "rate_vs_first": rate / rate[0],
+            },
+            index=pd.Index(LADDER_STAGES, name="stage"),
+        )
+    stage = pd.Series(
+        np.asarray(LADDER_STAGES, dtype=object)[current],
+        index=pd.Index(ids, name=customer_col),
+        name="stage",
+    )
+    benchmark = pd.DataFrame(
+        {
+            "observed": [
+                table.loc["loyal", "share_of_first"],
+                table.loc["attachment", "rate_vs_first"],
+            ],
+            "rule_of_thumb": [LOYAL_SHARE_BENCHMARK, ATTACHED_PURCHASE_RATE_RATIO],
+        },
+        index=["first-time buyers who become loyal", "attached / first-time purchase rate"],
+    )
+    return LoyaltyLadder(table, stage, time_unit, cohort_stamp, benchmark)
+
+
+# --- customer types -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CustomerTypes:
+    """One-off, occasional and regular customers.
+
+    ``customers`` is :func:`customer_activity` with a ``customer_type`` column; ``table``
+    counts customers and revenue per type.
+    """
+
+    customers: pd.DataFrame
+    table: pd.DataFrame
+    min_regular_purchases: int
+    cv_threshold: float
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def _repr_html_(self) -> str:
+        return html_result(
+            "Customer types",
+            self.table,
+            f"regular: at least {self.min_regular_purchases} purchases and a coefficient of "
+            f"variation of the gaps at most {self.cv_threshold:g}",
+        )
+
+
+def customer_types(
+    transactions: pd.DataFrame,
+    observation_end=None,
+    *,
+    min_regular_purchases: int = 4,
+    cv_threshold: float = 0.5,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str = "amount",
+) -> CustomerTypes:
+    """Classify customers as one-off, occasional or regular buyers.
+
+    * *one-off*: one purchase (loyalty work is wasted on rare purchases),
+    * *regular*: at least ``min_regular_purchases`` purchases whose inter-purchase times have
+      a coefficient of variation (sample standard deviation / mean) at most ``cv_threshold``,
+    * *occasional*: the other repeat buyers (few purchases or irregular timing).
+
+    Random (Poisson) purchase timing has exponential gaps with a coefficient of variation of
+    1, a perfectly periodic buyer 0; the default 0.5 calls a customer regular when the spread
+    of their gaps is at most half their mean.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 1, 1, 2, 2, 2, 2, 3],
+    ...                    "date": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01",
+    ...                                            "2024-04-01", "2024-01-01", "2024-01-02",
+    ...                                            "2024-01-03", "2024-06-01", "2024-03-01"]),
+    ...                    "amount": 10.0})
+    >>> customer_types(tx).customers["customer_type"].to_dict()
+    {1: 'regular', 2: 'occasional', 3: 'one-off'}
+    """
+    if min_regular_purchases < 3:
+        raise ValueError(
+            f"min_regular_purchases={min_regular_purchases}: regularity needs at least 3 "
+            "purchases (2 gaps)"
+        )
+    if not cv_threshold > 0:
+        raise ValueError(f"cv_threshold={cv_threshold!r} must be positive")
+    activity = customer_activity(
+        transactions,
+        observation_end,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+    )
+    n = activity["purchases"].to_numpy()
+    regular = (n >= min_regular_purchases) & (activity["cv_gap"].to_numpy() <= cv_threshold)
+    kind = np.where(n == 1, "one-off", np.where(regular, "regular", "occasional"))
+    customers = activity.assign(customer_type=kind)
+    g = customers.groupby("customer_type")
+    table = pd.DataFrame(
+        {
+            "customers": g.size(),
+            "revenue": g["revenue"].sum(),
+            "mean_purchases": g["purchases"].mean(),
+        }
+    ).reindex(list(CUSTOMER_TYPES))
+    table["customers"] = table["customers"].fillna(0).astype(np.int64)
+    table.insert(1, "share", table["customers"] / len(customers))
+    table.insert(3, "revenue_share", table["revenue"] / table["revenue"].sum())
+    table.index.name = "customer_type"
+    return CustomerTypes(customers, table, int(min_regular_purchases), float(cv_threshold))
+
+
+# --- concentration --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Concentration:
+    """How concentrated value is across customers.
+
+    ``lorenz``: the Lorenz curve (customers sorted from the smallest, ``customer_share`` and
+    cumulative ``value_share`` from (0, 0) to (1, 1)); ``top_share``: share of value held by the
+    top ``top_fraction`` of customers; ``top1_share`` and ``top5_share``: share held by the
+    largest and the five largest customers; ``gini``: the Gini coefficient (0 equal, towards 1
+    one customer holds everything); ``table``: these figures with the 80/20 rule of thumb.
+    """
+
+    lorenz: pd.DataFrame
+    top_fraction: float
+    top_share: float
+    top1_share: float
+    top5_share: float
+    gini: float
+    top_customers: pd.Series
+    key_account_threshold: float
+    table: pd.DataFrame = field(repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def _repr_html_(self) -> str:
+        return html_result(f"Concentration (Gini {self.gini:.3f})", self.table)
+
+
+def concentration(
+    values: pd.Series,
+    *,
+    top_fraction: float = PARETO_CUSTOMER_SHARE,
+    key_account_threshold: float = 0.10,
+) -> Concentration:
+    """Lorenz curve, top-customer shares and Gini coefficient of a value per customer.
+
+    Parameters
+    ----------
+    values : Series
+        Non-negative value (e.g. revenue or margin) per customer, indexed by customer id.
+    top_fraction : float
+        Fraction of customers whose share of value is reported (0.2 for the 80/20 rule: about
+        20% of customers bring about 80% of turnover). Fractional customers count in part
+        (linear interpolation of the Lorenz curve).
+    key_account_threshold : float
+        A UserWarning is issued when the largest customer holds more than this share of value:
+        losing one such customer is a landslide in revenue.
+
+    Returns
+    -------
+    Concentration
+
+    Notes
+    -----
+    With values sorted ascending, ``x_(1) <= ... <= x_(n)``, the Gini coefficient is
+    ``G = 2 * sum_i i x_(i) / (n sum_i x_(i)) - (n + 1) / n``, which equals one minus twice the
+    area under the (piecewise linear) Lorenz curve.
+
+    Examples
+    --------
+    >>> c = concentration(pd.Series([1.0, 2.0, 3.0, 4.0, 10.0]), key_account_threshold=0.6)
+    >>> c.top_share, c.top1_share, round(c.gini, 3)
+    (0.5, 0.5, 0.4)
+    """
+    if not isinstance(values, pd.Series):
+        raise TypeError("values must be a pandas Series indexed by customer id")
+    if not 0 < top_fraction <= 1:
+        raise ValueError(f"top_fraction={top_fraction!r} must be in (0, 1]")
+    if not 0 < key_account_threshold <= 1:
+        raise ValueError(f"key_account_threshold={key_account_threshold!r} must be in (0, 1]")
+    x = as_float_array(values, values.name or "values")
+    if len(x) == 0:
+        raise ValueError("values is empty")
+    neg = x < 0
+    if neg.any():
+        fail(
+            values.name or "values",
+            "negative values",
+            values.to_frame(),
+            neg,
+            "Concentration needs non-negative values: cap net returns at 0 or leave those "
+            "customers out explicitly.",
+        )
+    total = x.sum()
+    if total <= 0:
+        raise ValueError("values sum to 0: there is no value to be concentrated")
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    n = len(xs)
+    cum = np.r_[0.0, np.cumsum(xs)] / total
+    share = np.arange(n + 1) / n
+    lorenz = pd.DataFrame({"customer_share": share, "value_share": cum})
+    top_share = 1.0 - float(np.interp(1.0 - top_fraction, share, cum))
+    desc = xs[::-1] / total
+    top1, top5 = float(desc[0]), float(desc[:5].sum())
+    ranks = np.arange(1, n + 1)
+    gini = float(2.0 * np.sum(ranks * xs) / (n * total) - (n + 1) / n)
+    top_customers = pd.Series(desc[:5], index=values.index[order[::-1][:5]], name="value_share")
+    if top1 > key_account_threshold:
+        warnings.warn(
+            f"key-account risk: customer {top_customers.index[0]!r} holds {top1:.1%} of value "
+            f"(threshold {key_account_threshold:.0%}); the top 5 hold {top5:.1%}.",
+            UserWarning,
+            stacklevel=2,
+        )
+    table = pd.DataFrame(
+        {
+            "value": [top_share, top1, top5, gini],
+            "rule_of_thumb": [PARETO_VALUE_SHARE, key_account_threshold, np.nan, np.nan],
+        },
+        index=[
+            f"share of top {top_fraction:.0%}",
+            "share of top customer",
+            "share of top 5 customers",
+            "Gini coefficient",
+        ],
+    )
+    if not np.isclose(top_fraction, PARETO_CUSTOMER_SHARE):
+        table.loc[f"share of top {top_fraction:.0%}", "rule_of_thumb"] = np.nan
+    return Concentration(
+        lorenz=lorenz,
+        top_fraction=float(top_fraction),
+        top_share=top_share,
+        top1_share=top1,
+        top5_share=top5,
+        gini=gini,
+        top_customers=top_customers,
+        key_account_threshold=float(key_account_threshold),
+        table=table,
+    )
+
+
+# --- complaint iceberg ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class ComplaintIceberg:
+    """Complaints seen, unhappy customers estimated, and word of mouth.
+
+    ``table`` (one row per group, or ``"all"``): ``complaints``, ``complainants`` (distinct
+    customers), ``resolved`` / ``unresolved`` complainants (a complainant is resolved when all
+    their complaints are), ``estimated_unhappy`` (complainants x ``unhappy_per_complaint``),
+    ``silent_unhappy`` (those who never complained), ``negative_reach`` (people told by
+    unresolved and silent unhappy customers), ``positive_reach`` (people told by resolved
+    complainants), ``negative_reach_if_all_resolved``.
+    """
+
+    table: pd.DataFrame
+    unhappy_per_complaint: float
+    told_by_dissatisfied: float
+    told_by_resolved: float
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def _repr_html_(self) -> str:
+        return html_result(
+            "Complaint iceberg",
+            self.table,
+            f"{self.unhappy_per_complaint:g} unhappy customers per complainant; a dissatisfied "
+            f"customer tells {self.told_by_dissatisfied:g}, a resolved one "
+            f"{self.told_by_resolved:g}",
+        )
+
+
+def complaint_iceberg(
+    complaints: pd.DataFrame,
+    *,
+    by: str | None = None,
+    unhappy_per_complaint: float = UNHAPPY_PER_COMPLAINT,
+    told_by_dissatisfied: float = TOLD_BY_DISSATISFIED,
+    told_by_resolved: float = TOLD_BY_RESOLVED,
+    customer_col: str = "customer_id",
+    resolved_col: str = "resolved",
+) -> ComplaintIceberg:
+    """From complaints seen to the unhappy customers below the waterline and what they say.
+
+    Only about one in ten dissatisfied customers complains, so each complainant stands for
+    ``unhappy_per_complaint`` (10) unhappy customers. A dissatisfied customer (an unresolved
+    complainant or one who never complained) tells ``told_by_dissatisfied`` (10; another
+    source says 11, :data:`TOLD_BY_DISSATISFIED_ALT`) others; a customer whose complaint was
+    resolved stays and tells ``told_by_resolved`` (5).
+
+    Parameters
+    ----------
+    complaints : DataFrame
+        One row per complaint with customer and boolean ``resolved`` columns.
+    by : str, optional
+        Group column, e.g. ``"touch_point"``; a customer may complain about several.
+
+    Examples
+    --------
+    Three customers complain four times; customer 1 had one complaint left unresolved.
+
+    >>> c = pd.DataFrame({"customer_id": [1, 1, 2, 3], "resolved": [True, False, True, True]})
+    >>> t = complaint_iceberg(c).table
+    >>> t[["complainants", "resolved", "unresolved", "estimated_unhappy", "silent_unhappy"]]
+         complainants  resolved  unresolved  estimated_unhappy  silent_unhappy
+    all             3         2           1               30.0            27.0
+    >>> t[["negative_reach", "positive_reach"]]
+         negative_reach  positive_reach
+    all           280.0            10.0
+    """
+    require_dataframe(complaints, "complaints")
+    cols = [customer_col, resolved_col] + ([by] if by else [])
+    require_columns(complaints, cols, "complaints")
+    require_no_nan(complaints, cols)
+    res = complaints[resolved_col]
+    if not pd.api.types.is_bool_dtype(res):
+        bad = ~res.isin([True, False]).to_numpy()
+        if bad.any():
+            fail(resolved_col, "values that are not True/False", complaints, bad)
+    for name, val in [
+        ("unhappy_per_complaint", unhappy_per_complaint),
+        ("told_by_dissatisfied", told_by_dissatisfied),
+        ("told_by_resolved", told_by_resolved),
+    ]:
+        if not np.isfinite(val) or val < 0:
+            raise ValueError(f"{name}={val!r} must be a non-negative number")
+    if unhappy_per_complaint < 1:
+        raise ValueError("unhappy_per_complaint must be at least 1 (complainants are unhappy)")
+    keys = [by] if by else []
+    frame = pd.DataFrame({"customer": complaints[customer_col], "resolved": res.astype(bool)})
+    frame["group"] = complaints[by].to_numpy() if by else "all"
+    per = frame.groupby(["group", "customer"]).agg(
+        n=("resolved", "size"), all_resolved=("resolved", "all")
+    )
+    g = per.groupby(level="group")
+    table = pd.DataFrame(
+        {
+            "complaints": g["n"].sum(),
+            "complainants": g.size(),
+            "resolved": g["all_resolved"].sum().astype(np.int64),
+        }
+    )
+    table["unresolved"] = table["complainants"] - table["resolved"]
+    table["estimated_unhappy"] = table["complainants"] * float(unhappy_per_complaint)
+    table["silent_unhappy"] = table["estimated_unhappy"] - table["complainants"]
+    dissatisfied = table["unresolved"] + table["silent_unhappy"]
+    table["negative_reach"] = dissatisfied * told_by_dissatisfied
+    table["positive_reach"] = table["resolved"] * float(told_by_resolved)
+    table["negative_reach_if_all_resolved"] = table["silent_unhappy"] * told_by_dissatisfied
+    table.index.name = keys[0] if keys else None
+    return ComplaintIceberg(
+        table, float(unhappy_per_complaint), float(told_by_dissatisfied), float(told_by_resolved)
+    )
