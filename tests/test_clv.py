@@ -1,0 +1,149 @@
+"""Customer lifetime value: lifetimes 0.11.3, hand computations, time units, input checks."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnlab import BetaGeo, GammaGamma, customer_lifetime_value, rfm_summary
+from churnlab.clv import DAYS_PER_YEAR
+from churnlab.datasets import load_cdnow, load_cdnow_summary
+from churnlab.rfm import unit_days
+
+# lifetimes 0.11.3 (`lifetimes.utils._customer_lifetime_value`) steps in months of 4.345
+# weeks when freq="W" and discounts each month at a MONTHLY rate.
+LIFETIMES_WEEKS_PER_MONTH = 4.345
+
+
+@pytest.fixture(scope="module")
+def cdnow():
+    return load_cdnow_summary()
+
+
+@pytest.fixture(scope="module")
+def models(cdnow):
+    return BetaGeo().fit(cdnow), GammaGamma().fit(cdnow[cdnow["frequency"] > 0])
+
+
+def test_matches_lifetimes_with_the_step_and_rate_converted(models, cdnow):
+    lifetimes = pytest.importorskip("lifetimes")
+    bg, gg = models
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref_bg, ref_gg = lifetimes.BetaGeoFitter(), lifetimes.GammaGammaFitter()
+    ref_bg.params_ = bg.params_.copy()
+    ref_bg.predict = ref_bg.conditional_expected_number_of_purchases_up_to_time
+    ref_gg.params_ = gg.params_.copy()
+    months, monthly_rate = 12, 0.01
+    theirs = ref_gg.customer_lifetime_value(
+        ref_bg,
+        cdnow["frequency"],
+        cdnow["recency"],
+        cdnow["T"],
+        cdnow["monetary_value"],
+        time=months,
+        discount_rate=monthly_rate,
+        freq="W",
+    )
+    step = LIFETIMES_WEEKS_PER_MONTH
+    annual = (1 + monthly_rate) ** (DAYS_PER_YEAR / (step * unit_days("W"))) - 1
+    ours = customer_lifetime_value(
+        bg, gg, cdnow, time_unit="W", horizon=months * step, step=step, discount_rate=annual
+    )
+    np.testing.assert_allclose(ours.to_numpy(), np.asarray(theirs), rtol=1e-6, atol=1e-6)
+    assert ours.name == "clv" and ours.index.equals(cdnow.index)
+
+
+def test_one_step_is_spend_times_purchases_discounted_once(models, cdnow):
+    bg, gg = models
+    horizon, rate = 52.0, 0.08
+    clv = customer_lifetime_value(
+        bg, gg, cdnow, time_unit="W", horizon=horizon, step=horizon, discount_rate=rate
+    )
+    expected = (
+        gg.conditional_expected_spend(cdnow)
+        * bg.conditional_expected_purchases(horizon, cdnow)
+        / (1 + rate) ** (horizon * 7 / 365.2425)
+    )
+    np.testing.assert_allclose(clv.to_numpy(), expected.to_numpy(), rtol=1e-12)
+
+
+def test_without_discounting_the_step_does_not_matter(models, cdnow):
+    bg, gg = models
+    kwargs = {"time_unit": "W", "horizon": 26.0, "discount_rate": 0.0}
+    coarse = customer_lifetime_value(bg, gg, cdnow, step=26.0, **kwargs)
+    fine = customer_lifetime_value(bg, gg, cdnow, step=0.5, **kwargs)
+    np.testing.assert_allclose(coarse.to_numpy(), fine.to_numpy(), rtol=1e-10)
+    # and discounting lowers every value
+    discounted = customer_lifetime_value(
+        bg, gg, cdnow, time_unit="W", horizon=26.0, discount_rate=0.2
+    )
+    assert (discounted <= fine + 1e-12).all() and (discounted < fine).any()
+
+
+def test_the_same_customers_in_days_have_the_same_value(models, cdnow):
+    # The BG/NBD is invariant to the time unit when alpha scales with it: the model in days
+    # has alpha * 7. One year as 52 weekly steps equals 364 days in 52 steps of 7 days.
+    bg, gg = models
+    bg_days = BetaGeo.from_dict(
+        {**bg.to_dict(), "params": {**bg.params_.to_dict(), "alpha": bg.params_["alpha"] * 7}}
+    )
+    in_days = cdnow.assign(recency=cdnow["recency"] * 7, T=cdnow["T"] * 7)
+    weeks = customer_lifetime_value(bg, gg, cdnow, time_unit="W", horizon=52, discount_rate=0.1)
+    days = customer_lifetime_value(
+        bg_days, gg, in_days, time_unit="D", horizon=364, step=7, discount_rate=0.1
+    )
+    np.testing.assert_allclose(weeks.to_numpy(), days.to_numpy(), rtol=1e-9)
+
+
+def test_time_unit_must_match_the_data():
+    tx = load_cdnow("sample")
+    data = rfm_summary(tx, "1997-09-30", time_unit="W")
+    bg = BetaGeo().fit(data)
+    with pytest.warns(UserWarning, match="frequency 0"):
+        gg = GammaGamma().fit(data)
+    with pytest.raises(ValueError, match="data.attrs\\['time_unit'\\] is 'W'"):
+        customer_lifetime_value(bg, gg, data, time_unit="M", horizon=12, discount_rate=0.1)
+    clv = customer_lifetime_value(bg, gg, data, time_unit="W", horizon=52, discount_rate=0.1)
+    assert clv.notna().all() and (clv > 0).all()
+    # the purchase model remembers the unit of its data, even when the new data do not
+    assert bg.time_unit_ == "W"
+    bare = data.copy()
+    bare.attrs = {}
+    with pytest.raises(ValueError, match="purchase model was fitted on data in 'W'"):
+        customer_lifetime_value(bg, gg, bare, time_unit="D", horizon=364, discount_rate=0.1)
+
+
+def test_bad_arguments_are_refused(models, cdnow):
+    bg, gg = models
+    with pytest.raises(ValueError, match="whole multiple"):
+        customer_lifetime_value(bg, gg, cdnow, time_unit="W", horizon=10, step=3, discount_rate=0.1)
+    with pytest.raises(ValueError, match="horizon"):
+        customer_lifetime_value(bg, gg, cdnow, time_unit="W", horizon=0, discount_rate=0.1)
+    with pytest.raises(ValueError, match="discount_rate"):
+        customer_lifetime_value(bg, gg, cdnow, time_unit="W", horizon=4, discount_rate=-1.5)
+    with pytest.raises(ValueError, match="time_unit"):
+        customer_lifetime_value(bg, gg, cdnow, time_unit="Y", horizon=4, discount_rate=0.1)
+    with pytest.raises(ValueError, match="monetary_value"):
+        customer_lifetime_value(
+            bg,
+            gg,
+            cdnow.drop(columns="monetary_value"),
+            time_unit="W",
+            horizon=4,
+            discount_rate=0.1,
+        )
+    bad = cdnow.iloc[:5].assign(recency=[50.0, 0, 0, 0, 0])  # recency > T
+    with pytest.raises(ValueError, match="'recency'"):
+        customer_lifetime_value(bg, gg, bad, time_unit="W", horizon=4, discount_rate=0.1)
+
+
+def test_the_callers_frame_is_not_touched(models, cdnow):
+    bg, gg = models
+    data = cdnow.iloc[:20].copy()
+    data["segment"] = "a"
+    before = data.copy()
+    clv = customer_lifetime_value(bg, gg, data, time_unit="W", horizon=8, discount_rate=0.1)
+    pd.testing.assert_frame_equal(data, before)
+    assert clv.index.equals(data.index)
