@@ -29,7 +29,6 @@ Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
 
 from __future__ import annotations
 
-import html
 import re
 import warnings
 from collections.abc import Iterable, Mapping
@@ -47,6 +46,7 @@ from churnlab._validation import (
     require_dataframe,
     require_no_nan,
 )
+from churnlab.nps import html_result
 
 #: The five defection-reason categories, in the benchmark's order.
 CATEGORIES: tuple[str, ...] = (
@@ -105,7 +105,8 @@ DEFAULT_MAPPING: dict[str, str] = {
     "no_particular_reason": "no_reason",
 }
 
-#: Keywords (lower case, matched as substrings of the comment) that code answers off the list.
+#: Keywords (lower case, matched where a word of the comment starts: 'late' counts in 'lately'
+#: but not in 'related') that code answers off the list.
 DEFAULT_KEYWORDS: dict[str, tuple[str, ...]] = {
     "staff_indifference": (
         "rude",
@@ -132,11 +133,6 @@ DEFAULT_KEYWORDS: dict[str, tuple[str, ...]] = {
     "other_relationships": ("supplier", "friend", "relative", "already work with"),
     "no_reason": ("no particular reason", "just stopped", "no reason"),
 }
-
-
-def _html(title: str, table: pd.DataFrame, notes: str = "") -> str:
-    note = f"<p>{html.escape(notes)}</p>" if notes else ""
-    return f"<b>{html.escape(title)}</b>{note}{table.to_html(float_format=lambda x: f'{x:,.4g}')}"
 
 
 def _check_mapping(mapping: Mapping[str, str], name: str) -> dict[str, str]:
@@ -176,7 +172,7 @@ class CodedSurvey:
 
     def _repr_html_(self) -> str:
         n_un = int(self.counts[UNMAPPED])
-        return _html(
+        return html_result(
             "Coded exit survey",
             self.table,
             f"{int(self.counts.sum())} answers, {n_un} unmapped "
@@ -197,7 +193,8 @@ def code_exit_survey(
 
     Each answer is looked up in ``mapping`` (case and surrounding spaces ignored). Answers not
     in it are coded from the comment: the category whose ``keywords`` occur most often in it
-    (as lower-case substrings) wins; no hit, or a tie, leaves the answer ``'unmapped'``. Every
+    (case ignored, each matched where a word starts, so 'late' does not count inside
+    'related') wins; no hit, or a tie, leaves the answer ``'unmapped'``. Every
     answer is kept and counted.
 
     Parameters
@@ -291,7 +288,8 @@ def code_exit_survey(
 
 
 def _literal(phrase: str) -> str:
-    return re.escape(str(phrase).lower())
+    """Regex for a keyword that starts a word (no letter, digit or underscore before it)."""
+    return r"(?<!\w)" + re.escape(str(phrase).lower())
 
 
 # --- benchmark comparison ------------------------------------------------------------------
@@ -364,7 +362,7 @@ class BenchmarkComparison:
         return self.table
 
     def _repr_html_(self) -> str:
-        return _html(
+        return html_result(
             "Reason mix against the benchmark",
             self.table,
             f"chi2 = {self.chi2:.1f} on {self.dof} df, p = {self.p_value:.3g}; "
@@ -584,7 +582,7 @@ class ValueAtRisk:
         return str(order[order.isin(among)][0])
 
     def _repr_html_(self) -> str:
-        return _html(f"Lost customers and lost {self.value_name} by reason", self.table)
+        return html_result(f"Lost customers and lost {self.value_name} by reason", self.table)
 
 
 def value_at_risk(categories, value: pd.Series, *, value_name: str | None = None) -> ValueAtRisk:
@@ -690,7 +688,7 @@ class LeakRate:
         return self.table
 
     def _repr_html_(self) -> str:
-        return _html("Yearly leak rate", self.table, f"ceiling {self.ceiling:.0%}")
+        return html_result("Yearly leak rate", self.table, f"ceiling {self.ceiling:.0%}")
 
 
 def leak_rate(
@@ -799,7 +797,7 @@ class ReasonCut:
         return self.table.to_frame()
 
     def _repr_html_(self) -> str:
-        return _html(f"Cutting '{self.reason}' defections by {self.cut:.0%}", self.to_frame())
+        return html_result(f"Cutting '{self.reason}' defections by {self.cut:.0%}", self.to_frame())
 
 
 def price_reason_cut(

@@ -4,15 +4,15 @@ Every figure used as a default or a benchmark below is a practitioner's rule of 
 project's source material (``domain.md``); each is defined once here, named, and can be
 overridden by an argument so an analyst can hold their own data against it.
 
-The NPS functions live in :mod:`churnlab.nps` and are re-exported here: :func:`nps`,
-:func:`nps_by`, :func:`nps_trend`, :func:`nps_band`.
+The NPS functions live in :mod:`churnlab.nps`, the Lorenz curve and key-account risk in
+:mod:`churnlab.concentration` and the complaint iceberg in :mod:`churnlab.complaints`; all are
+re-exported here (:func:`nps`, :func:`nps_by`, :func:`nps_trend`, :func:`nps_band`,
+:func:`concentration`, :func:`complaint_iceberg`).
 
 References
 ----------
 Dick, A. S. & Basu, K. (1994). Customer loyalty: toward an integrated conceptual framework.
 Journal of the Academy of Marketing Science 22(2), 99-113.
-Gini, C. (1912). Variabilita e mutabilita. Lorenz, M. O. (1905). Methods of measuring the
-concentration of wealth. Publications of the American Statistical Association 9(70).
 """
 
 from __future__ import annotations
@@ -32,6 +32,21 @@ from churnlab._validation import (
     require_dataframe,
     require_no_nan,
 )
+from churnlab.complaints import (
+    TOLD_BY_DISSATISFIED,
+    TOLD_BY_DISSATISFIED_ALT,
+    TOLD_BY_RESOLVED,
+    UNHAPPY_PER_COMPLAINT,
+    ComplaintIceberg,
+    complaint_iceberg,
+)
+from churnlab.concentration import (
+    KEY_ACCOUNT_THRESHOLD,
+    PARETO_CUSTOMER_SHARE,
+    PARETO_VALUE_SHARE,
+    Concentration,
+    concentration,
+)
 from churnlab.nps import (
     DETRACTOR_MAX,
     PROMOTER_MIN,
@@ -47,7 +62,14 @@ from churnlab.rfm import unit_days
 
 __all__ = [
     "DETRACTOR_MAX",
+    "KEY_ACCOUNT_THRESHOLD",
+    "PARETO_CUSTOMER_SHARE",
+    "PARETO_VALUE_SHARE",
     "PROMOTER_MIN",
+    "TOLD_BY_DISSATISFIED",
+    "TOLD_BY_DISSATISFIED_ALT",
+    "TOLD_BY_RESOLVED",
+    "UNHAPPY_PER_COMPLAINT",
     "NPSResult",
     "ComplaintIceberg",
     "Concentration",
@@ -67,22 +89,11 @@ __all__ = [
     "nps_trend",
 ]
 
-# --- rules of thumb (domain.md: "Loyalty", "Complaints", "Retention economics") -------------
+# --- rules of thumb (domain.md: "Loyalty") -------------------------------------------------
 #: "About 25% of first-time buyers become loyal" (domain.md, Loyalty).
 LOYAL_SHARE_BENCHMARK: float = 0.25
 #: "Attached customers buy about 50% more often than first-time buyers" (domain.md, Loyalty).
 ATTACHED_PURCHASE_RATE_RATIO: float = 1.5
-#: "About 20% of customers usually bring about 80% of turnover" (domain.md, Retention economics).
-PARETO_CUSTOMER_SHARE: float = 0.20
-PARETO_VALUE_SHARE: float = 0.80
-#: "Only about one in ten dissatisfied customers bothers to complain" (domain.md, Complaints).
-UNHAPPY_PER_COMPLAINT: float = 10.0
-#: "A dissatisfied customer tells about ten others" (domain.md, Complaints) ...
-TOLD_BY_DISSATISFIED: float = 10.0
-#: ... "another source: eleven" (domain.md, Complaints).
-TOLD_BY_DISSATISFIED_ALT: float = 11.0
-#: "A customer whose complaint was resolved stays and tells about five" (domain.md, Complaints).
-TOLD_BY_RESOLVED: float = 5.0
 
 LOYALTY_KINDS: tuple[str, ...] = ("true", "latent", "spurious", "no")
 LADDER_STAGES: tuple[str, ...] = ("first purchase", "repeat", "attachment", "loyal")
@@ -139,7 +150,8 @@ def customer_activity(
     transactions : DataFrame
         One row per transaction with customer, date and amount columns.
     observation_end : date-like, optional
-        Last day observed (inclusive); defaults to the last transaction date.
+        Last day observed (inclusive; transactions after it are ignored, as in
+        :func:`churnlab.rfm_summary`); defaults to the last transaction date.
     time_unit : {'D', 'W', 'M'}
         Unit of ``tenure``, ``mean_gap`` and ``purchase_rate``.
 
@@ -430,9 +442,8 @@ class LoyaltyLadder:
         return self.table
 
     def _repr_html_(self) -> str:
-        return html_result(
-            "Loyalty ladder", self.table, self.benchmark.to_html(float_format="{:.3g}".format)
-        )
+        rules = self.benchmark.to_html(float_format="{:.3g}".format)
+        return html_result("Loyalty ladder", self.table) + rules
 
 
 def loyalty_ladder(
@@ -468,7 +479,8 @@ def loyalty_ladder(
     ----------
     transactions : DataFrame
     observation_end : date-like, optional
-        Last day observed; defaults to the last transaction date.
+        Last day observed (inclusive; later transactions are ignored); defaults to the last
+        transaction date.
     repeat_purchases, attachment_purchases, loyal_purchases : int
         Purchases at which each stage starts; increasing, the first at least 2.
     cohort_end : date-like, optional
@@ -654,250 +666,3 @@ def customer_types(
     table.insert(3, "revenue_share", table["revenue"] / table["revenue"].sum())
     table.index.name = "customer_type"
     return CustomerTypes(customers, table, int(min_regular_purchases), float(cv_threshold))
-
-
-# --- concentration --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Concentration:
-    """How concentrated value is across customers.
-
-    ``lorenz``: the Lorenz curve (customers sorted from the smallest, ``customer_share`` and
-    cumulative ``value_share`` from (0, 0) to (1, 1)); ``top_share``: share of value held by the
-    top ``top_fraction`` of customers; ``top1_share`` and ``top5_share``: share held by the
-    largest and the five largest customers; ``gini``: the Gini coefficient (0 equal, towards 1
-    one customer holds everything); ``table``: these figures with the 80/20 rule of thumb.
-    """
-
-    lorenz: pd.DataFrame
-    top_fraction: float
-    top_share: float
-    top1_share: float
-    top5_share: float
-    gini: float
-    top_customers: pd.Series
-    key_account_threshold: float
-    table: pd.DataFrame = field(repr=False)
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        return html_result(f"Concentration (Gini {self.gini:.3f})", self.table)
-
-
-def concentration(
-    values: pd.Series,
-    *,
-    top_fraction: float = PARETO_CUSTOMER_SHARE,
-    key_account_threshold: float = 0.10,
-) -> Concentration:
-    """Lorenz curve, top-customer shares and Gini coefficient of a value per customer.
-
-    Parameters
-    ----------
-    values : Series
-        Non-negative value (e.g. revenue or margin) per customer, indexed by customer id.
-    top_fraction : float
-        Fraction of customers whose share of value is reported (0.2 for the 80/20 rule: about
-        20% of customers bring about 80% of turnover). Fractional customers count in part
-        (linear interpolation of the Lorenz curve).
-    key_account_threshold : float
-        A UserWarning is issued when the largest customer holds more than this share of value:
-        losing one such customer is a landslide in revenue.
-
-    Returns
-    -------
-    Concentration
-
-    Notes
-    -----
-    With values sorted ascending, ``x_(1) <= ... <= x_(n)``, the Gini coefficient is
-    ``G = 2 * sum_i i x_(i) / (n sum_i x_(i)) - (n + 1) / n``, which equals one minus twice the
-    area under the (piecewise linear) Lorenz curve.
-
-    Examples
-    --------
-    >>> c = concentration(pd.Series([1.0, 2.0, 3.0, 4.0, 10.0]), key_account_threshold=0.6)
-    >>> c.top_share, c.top1_share, round(c.gini, 3)
-    (0.5, 0.5, 0.4)
-    """
-    if not isinstance(values, pd.Series):
-        raise TypeError("values must be a pandas Series indexed by customer id")
-    if not 0 < top_fraction <= 1:
-        raise ValueError(f"top_fraction={top_fraction!r} must be in (0, 1]")
-    if not 0 < key_account_threshold <= 1:
-        raise ValueError(f"key_account_threshold={key_account_threshold!r} must be in (0, 1]")
-    x = as_float_array(values, values.name or "values")
-    if len(x) == 0:
-        raise ValueError("values is empty")
-    neg = x < 0
-    if neg.any():
-        fail(
-            values.name or "values",
-            "negative values",
-            values.to_frame(),
-            neg,
-            "Concentration needs non-negative values: cap net returns at 0 or leave those "
-            "customers out explicitly.",
-        )
-    total = x.sum()
-    if total <= 0:
-        raise ValueError("values sum to 0: there is no value to be concentrated")
-    order = np.argsort(x, kind="stable")
-    xs = x[order]
-    n = len(xs)
-    cum = np.r_[0.0, np.cumsum(xs)] / total
-    share = np.arange(n + 1) / n
-    lorenz = pd.DataFrame({"customer_share": share, "value_share": cum})
-    top_share = 1.0 - float(np.interp(1.0 - top_fraction, share, cum))
-    desc = xs[::-1] / total
-    top1, top5 = float(desc[0]), float(desc[:5].sum())
-    ranks = np.arange(1, n + 1)
-    gini = float(2.0 * np.sum(ranks * xs) / (n * total) - (n + 1) / n)
-    top_customers = pd.Series(desc[:5], index=values.index[order[::-1][:5]], name="value_share")
-    if top1 > key_account_threshold:
-        warnings.warn(
-            f"key-account risk: customer {top_customers.index[0]!r} holds {top1:.1%} of value "
-            f"(threshold {key_account_threshold:.0%}); the top 5 hold {top5:.1%}.",
-            UserWarning,
-            stacklevel=2,
-        )
-    table = pd.DataFrame(
-        {
-            "value": [top_share, top1, top5, gini],
-            "rule_of_thumb": [PARETO_VALUE_SHARE, key_account_threshold, np.nan, np.nan],
-        },
-        index=[
-            f"share of top {top_fraction:.0%}",
-            "share of top customer",
-            "share of top 5 customers",
-            "Gini coefficient",
-        ],
-    )
-    if not np.isclose(top_fraction, PARETO_CUSTOMER_SHARE):
-        table.loc[f"share of top {top_fraction:.0%}", "rule_of_thumb"] = np.nan
-    return Concentration(
-        lorenz=lorenz,
-        top_fraction=float(top_fraction),
-        top_share=top_share,
-        top1_share=top1,
-        top5_share=top5,
-        gini=gini,
-        top_customers=top_customers,
-        key_account_threshold=float(key_account_threshold),
-        table=table,
-    )
-
-
-# --- complaint iceberg ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class ComplaintIceberg:
-    """Complaints seen, unhappy customers estimated, and word of mouth.
-
-    ``table`` (one row per group, or ``"all"``): ``complaints``, ``complainants`` (distinct
-    customers), ``resolved`` / ``unresolved`` complainants (a complainant is resolved when all
-    their complaints are), ``estimated_unhappy`` (complainants x ``unhappy_per_complaint``),
-    ``silent_unhappy`` (those who never complained), ``negative_reach`` (people told by
-    unresolved and silent unhappy customers), ``positive_reach`` (people told by resolved
-    complainants), ``negative_reach_if_all_resolved``.
-    """
-
-    table: pd.DataFrame
-    unhappy_per_complaint: float
-    told_by_dissatisfied: float
-    told_by_resolved: float
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        return html_result(
-            "Complaint iceberg",
-            self.table,
-            f"{self.unhappy_per_complaint:g} unhappy customers per complainant; a dissatisfied "
-            f"customer tells {self.told_by_dissatisfied:g}, a resolved one "
-            f"{self.told_by_resolved:g}",
-        )
-
-
-def complaint_iceberg(
-    complaints: pd.DataFrame,
-    *,
-    by: str | None = None,
-    unhappy_per_complaint: float = UNHAPPY_PER_COMPLAINT,
-    told_by_dissatisfied: float = TOLD_BY_DISSATISFIED,
-    told_by_resolved: float = TOLD_BY_RESOLVED,
-    customer_col: str = "customer_id",
-    resolved_col: str = "resolved",
-) -> ComplaintIceberg:
-    """From complaints seen to the unhappy customers below the waterline and what they say.
-
-    Only about one in ten dissatisfied customers complains, so each complainant stands for
-    ``unhappy_per_complaint`` (10) unhappy customers. A dissatisfied customer (an unresolved
-    complainant or one who never complained) tells ``told_by_dissatisfied`` (10; another
-    source says 11, :data:`TOLD_BY_DISSATISFIED_ALT`) others; a customer whose complaint was
-    resolved stays and tells ``told_by_resolved`` (5).
-
-    Parameters
-    ----------
-    complaints : DataFrame
-        One row per complaint with customer and boolean ``resolved`` columns.
-    by : str, optional
-        Group column, e.g. ``"touch_point"``; a customer may complain about several.
-
-    Examples
-    --------
-    Three customers complain four times; customer 1 had one complaint left unresolved.
-
-    >>> c = pd.DataFrame({"customer_id": [1, 1, 2, 3], "resolved": [True, False, True, True]})
-    >>> t = complaint_iceberg(c).table
-    >>> t[["complainants", "resolved", "unresolved", "estimated_unhappy", "silent_unhappy"]]
-         complainants  resolved  unresolved  estimated_unhappy  silent_unhappy
-    all             3         2           1               30.0            27.0
-    >>> t[["negative_reach", "positive_reach"]]
-         negative_reach  positive_reach
-    all           280.0            10.0
-    """
-    require_dataframe(complaints, "complaints")
-    cols = [customer_col, resolved_col] + ([by] if by else [])
-    require_columns(complaints, cols, "complaints")
-    require_no_nan(complaints, cols)
-    res = complaints[resolved_col]
-    if not pd.api.types.is_bool_dtype(res):
-        bad = ~res.isin([True, False]).to_numpy()
-        if bad.any():
-            fail(resolved_col, "values that are not True/False", complaints, bad)
-    for name, val in [
-        ("unhappy_per_complaint", unhappy_per_complaint),
-        ("told_by_dissatisfied", told_by_dissatisfied),
-        ("told_by_resolved", told_by_resolved),
-    ]:
-        if not np.isfinite(val) or val < 0:
-            raise ValueError(f"{name}={val!r} must be a non-negative number")
-    if unhappy_per_complaint < 1:
-        raise ValueError("unhappy_per_complaint must be at least 1 (complainants are unhappy)")
-    keys = [by] if by else []
-    frame = pd.DataFrame({"customer": complaints[customer_col], "resolved": res.astype(bool)})
-    frame["group"] = complaints[by].to_numpy() if by else "all"
-    per = frame.groupby(["group", "customer"]).agg(
-        n=("resolved", "size"), all_resolved=("resolved", "all")
-    )
-    g = per.groupby(level="group")
-    table = pd.DataFrame(
-        {
-            "complaints": g["n"].sum(),
-            "complainants": g.size(),
-            "resolved": g["all_resolved"].sum().astype(np.int64),
-        }
-    )
-    table["unresolved"] = table["complainants"] - table["resolved"]
-    table["estimated_unhappy"] = table["complainants"] * float(unhappy_per_complaint)
-    table["silent_unhappy"] = table["estimated_unhappy"] - table["complainants"]
-    dissatisfied = table["unresolved"] + table["silent_unhappy"]
-    table["negative_reach"] = dissatisfied * told_by_dissatisfied
-    table["positive_reach"] = table["resolved"] * float(told_by_resolved)
-    table["negative_reach_if_all_resolved"] = table["silent_unhappy"] * told_by_dissatisfied
-    table.index.name = keys[0] if keys else None
-    return ComplaintIceberg(
-        table, float(unhappy_per_complaint), float(told_by_dissatisfied), float(told_by_resolved)
-    )

@@ -29,6 +29,7 @@ Statistician 70(4), 365-372.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,9 +77,14 @@ _COLUMNS = [
 
 
 def html_result(title: str, table: pd.DataFrame, notes: str = "") -> str:
-    """HTML for a result: a bold title, optional notes and the table (used by ``_repr_html_``)."""
-    note = f"<p>{notes}</p>" if notes else ""
-    return f"<p><b>{title}</b></p>{note}{table.to_html(float_format=lambda v: f'{v:,.4g}')}"
+    """HTML for a result: a bold title, optional notes and the table (used by ``_repr_html_``).
+
+    >>> html_result("A & B", pd.DataFrame({"x": [1.5]}), "n = 1")[:41]
+    '<p><b>A &amp; B</b></p><p>n = 1</p><table'
+    """
+    note = f"<p>{html.escape(notes)}</p>" if notes else ""
+    body = table.to_html(float_format=lambda v: f"{v:,.4g}")
+    return f"<p><b>{html.escape(title)}</b></p>{note}{body}"
 
 
 def nps_band(value) -> str | np.ndarray:
@@ -158,8 +164,11 @@ def _nps_stats(promoters, passives, detractors, *, level: float, method: str) ->
 class NPSResult:
     """Net Promoter Score of one set of answers with its interval and band.
 
-    ``nps`` is in points (-100..100); ``std_err``, ``ci_lower`` and ``ci_upper`` come from
-    ``method`` at ``level`` (see :mod:`churnlab.nps`).
+    ``nps`` is in points (-100..100), from the raw counts; ``std_err``, ``ci_lower`` and
+    ``ci_upper`` come from ``method`` at ``level`` (see :mod:`churnlab.nps`). With the default
+    ``"adjusted-wald"`` the standard error is that of the adjusted estimate (3 pseudo-answers
+    added), the one the interval is built on; ``method="wald"`` gives the plain multinomial
+    standard error of the raw score.
     """
 
     nps: float

@@ -350,3 +350,21 @@ def test_price_reason_cut_hand_computed():
         d.price_reason_cut(var, "competition", 1.5, defectors_per_year=10)
     with pytest.raises(ValueError, match="reason"):
         d.price_reason_cut(var, "weather", 0.5, defectors_per_year=10)
+
+
+def test_keywords_match_where_a_word_starts_not_inside_other_words():
+    # 'late' (product) must not count inside 'related'; otherwise comment 1 would tie
+    # rude (staff) against late (product) and stay unmapped.
+    survey = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "answer": ["other"] * 3,
+            "comment": [
+                "A related issue: the staff were rude.",
+                "Delivery was LATE again and again.",
+                "Translated manuals only.",  # 'late' inside 'translated': no hit at all
+            ],
+        }
+    )
+    coded = d.code_exit_survey(survey).coded["category"].tolist()
+    assert coded == ["staff_indifference", "product_dissatisfaction", "unmapped"]

@@ -372,6 +372,31 @@ def test_customer_types_periodic_vs_poisson_buyers():
     assert (types.iloc[200:] == "occasional").mean() > 0.92
 
 
+def test_customer_types_recover_regular_buyers_planted_by_the_simulator():
+    # The simulator plants regular buyers (truth["regular"]): gamma gaps with shape 16, so a
+    # gap CV of 1/sqrt(16) = 0.25, against exponential (CV 1) gaps for everyone else.
+    from churnlab.datasets import simulate_retailer
+
+    data = simulate_retailer(1500, seed=0, regular_share=0.3)
+    truth = data.truth["regular"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # customers with returns only
+        ct = L.customer_types(data.transactions).customers
+    planted = ct.index.isin(truth["customer_ids"])
+    enough = (ct["purchases"] >= 4).to_numpy()  # the rule needs 4 purchases (3 gaps)
+    regular = (ct["customer_type"] == "regular").to_numpy()
+    assert (planted & enough).sum() > 200 and (~planted & enough).sum() > 500
+    # Planted regular buyers are found: their gap CV sits near 0.25, far under the 0.5 rule.
+    assert regular[planted & enough].mean() > 0.95
+    assert ct.loc[planted & enough, "cv_gap"].median() == pytest.approx(truth["gap_cv"], abs=0.03)
+    # Poisson buyers are rarely called regular: with 3 or more exponential gaps the sample CV
+    # falls under 0.5 only by chance (about 6% here; 2.3% with 9 gaps, test above).
+    assert regular[~planted & enough].mean() < 0.12
+    assert ct.loc[~planted & enough, "cv_gap"].median() > 0.75
+    # The bundled sample plants none (default regular_share = 0).
+    assert load_retail_sample().truth["regular"]["customer_ids"] == []
+
+
 def test_customer_types_table_and_errors():
     tx = pd.DataFrame(
         {
@@ -389,117 +414,6 @@ def test_customer_types_table_and_errors():
         L.customer_types(tx, min_regular_purchases=2)
 
 
-# --- concentration ----------------------------------------------------------------------------
-def test_concentration_hand_case():
-    values = pd.Series([4.0, 1.0, 10.0, 3.0, 2.0], index=list("abcde"))
-    with pytest.warns(UserWarning, match="key-account risk: customer 'c' holds 50.0%"):
-        c = L.concentration(values)
-    # top 20% of 5 customers = the largest: 10 / 20
-    assert c.top_share == 0.5 and c.top1_share == 0.5
-    assert c.top5_share == 1.0
-    # Gini = 2 * (1*1 + 2*2 + 3*3 + 4*4 + 5*10) / (5 * 20) - 6/5 = 0.4
-    assert c.gini == pytest.approx(0.4)
-    # the mean absolute difference over twice the mean gives the same number
-    x = values.to_numpy()
-    assert c.gini == pytest.approx(np.abs(x[:, None] - x[None, :]).mean() / (2 * x.mean()))
-    assert c.lorenz.iloc[0].tolist() == [0.0, 0.0] and c.lorenz.iloc[-1].tolist() == [1.0, 1.0]
-    assert c.lorenz["value_share"].tolist() == pytest.approx([0, 0.05, 0.15, 0.3, 0.5, 1.0])
-    assert list(c.top_customers.index[:2]) == ["c", "a"]
-    # 30% of 5 customers = 1.5: the largest plus half of the second (4): (10 + 2) / 20
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        c30 = L.concentration(values, top_fraction=0.3, key_account_threshold=0.6)
-    assert c30.top_share == pytest.approx(0.6)
-
-
-def test_concentration_equal_and_extreme():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        equal = L.concentration(pd.Series(np.full(50, 3.0)))
-    assert equal.gini == pytest.approx(0.0, abs=1e-12)
-    assert equal.top_share == pytest.approx(0.2)
-    with pytest.warns(UserWarning):
-        one = L.concentration(pd.Series([0.0, 0.0, 0.0, 8.0]))
-    assert one.gini == pytest.approx(0.75)  # (n - 1) / n
-
-
-def test_concentration_pareto_closed_forms():
-    # Pareto(shape a): Gini 1 / (2a - 1); the top 20% hold 0.2 ** (1 - 1/a). With
-    # a = log(5) / log(4) = 1.161 that is the 80/20 rule; a = 3 keeps the sample moments tame.
-    a = 3.0
-    rng = np.random.default_rng(11)
-    x = pd.Series(rng.pareto(a, size=200_000) + 1.0)
-    c = L.concentration(x, key_account_threshold=1.0)
-    assert c.gini == pytest.approx(1 / (2 * a - 1), abs=0.01)
-    assert c.top_share == pytest.approx(0.2 ** (1 - 1 / a), abs=0.01)
-
-
-def test_concentration_rejects_bad_values():
-    with pytest.raises(ValueError, match="negative values"):
-        L.concentration(pd.Series([3.0, -1.0], name="revenue"))
-    with pytest.raises(ValueError, match="NaN"):
-        L.concentration(pd.Series([3.0, np.nan]))
-    with pytest.raises(ValueError, match="sum to 0"):
-        L.concentration(pd.Series([0.0, 0.0]))
-    with pytest.raises(TypeError):
-        L.concentration([1.0, 2.0])
-
-
-def test_concentration_on_retailer_has_no_key_account(retail):
-    revenue = L.customer_activity(retail.transactions)["revenue"].clip(lower=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no single customer above 10%
-        c = L.concentration(revenue)
-    assert 0.5 < c.top_share < 0.9 and c.top1_share < 0.1
-
-
-# --- complaint iceberg ------------------------------------------------------------------------
-def test_complaint_iceberg_hand_case_by_group():
-    c = pd.DataFrame(
-        {
-            "customer_id": [1, 1, 2, 3, 4],
-            "touch_point": ["sales", "sales", "sales", "support", "support"],
-            "resolved": [True, False, True, True, False],
-        }
-    )
-    t = L.complaint_iceberg(c, by="touch_point").table
-    # sales: complainants 1 (one unresolved) and 2 (resolved): 20 unhappy, 18 silent;
-    # negative reach (1 + 18) * 10 = 190, positive reach 1 * 5.
-    assert t.loc["sales", "complaints"] == 3
-    assert t.loc["sales", "complainants"] == 2
-    assert (t.loc["sales", "resolved"], t.loc["sales", "unresolved"]) == (1, 1)
-    assert t.loc["sales", "estimated_unhappy"] == 20.0
-    assert t.loc["sales", "negative_reach"] == 190.0
-    assert t.loc["sales", "positive_reach"] == 5.0
-    assert t.loc["sales", "negative_reach_if_all_resolved"] == 180.0
-    alt = L.complaint_iceberg(c, told_by_dissatisfied=L.TOLD_BY_DISSATISFIED_ALT).table
-    # all: 4 complainants, 2 unresolved, 36 silent: (2 + 36) * 11
-    assert alt.loc["all", "negative_reach"] == 38 * 11
-
-
-def test_complaint_iceberg_errors():
-    c = pd.DataFrame({"customer_id": [1], "resolved": ["yes"]})
-    with pytest.raises(ValueError, match="True/False"):
-        L.complaint_iceberg(c)
-    with pytest.raises(ValueError, match="at least 1"):
-        L.complaint_iceberg(
-            pd.DataFrame({"customer_id": [1], "resolved": [True]}), unhappy_per_complaint=0.5
-        )
-
-
-def test_complaint_iceberg_recovers_planted_unhappy_customers(retail):
-    # The simulator makes unhappy customers complain with probability complaint_rate (0.1):
-    # complainants ~ Binomial(n_unhappy, 0.1), so complainants / 0.1 estimates n_unhappy with a
-    # standard error of sqrt(n_unhappy * 0.9 / 0.1).
-    truth = retail.truth["complaints"]
-    t = L.complaint_iceberg(
-        retail.complaints, unhappy_per_complaint=1 / truth["complaint_rate"]
-    ).table
-    assert t.loc["all", "complainants"] == truth["n_complainants"]
-    se = math.sqrt(truth["n_unhappy"] * 0.9 / 0.1)
-    assert abs(t.loc["all", "estimated_unhappy"] - truth["n_unhappy"]) < 3 * se
-
-
 # --- properties ---------------------------------------------------------------------------
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(0, 10), min_size=1, max_size=300))
@@ -513,18 +427,18 @@ def test_nps_properties(scores):
     assert r.band == L.nps_band(r.nps)
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=120).filter(
-        lambda v: sum(v) > 1e-6
-    )
-)
-def test_concentration_properties(values):
-    c = L.concentration(pd.Series(values), key_account_threshold=1.0)
-    n = len(values)
-    assert 0 <= c.gini <= (n - 1) / n + 1e-9
-    lorenz = c.lorenz
-    assert np.all(np.diff(lorenz["value_share"]) >= -1e-12)  # non-decreasing
-    assert np.all(lorenz["value_share"] <= lorenz["customer_share"] + 1e-9)  # below equality
-    assert c.top_share >= c.top_fraction - 1e-9  # the top hold at least their head count
-    assert c.top1_share <= c.top5_share <= 1 + 1e-12
+def test_html_reprs_escape_titles_and_show_the_ladder_rules_as_a_table(retail):
+    ladder = L.loyalty_ladder(retail.transactions, cohort_end="2023-12-31")
+    out = ladder._repr_html_()
+    assert out.count("<table") == 2 and "&lt;table" not in out  # rules table is HTML, not text
+    matrix = L.loyalty_matrix(pd.Series({1: 10, 2: 3}), pd.Series({1: 2.0, 2: 1.0}))
+    assert "Dick &amp; Basu" in matrix._repr_html_()
+
+
+def test_concentration_and_complaints_are_re_exported():
+    from churnlab import complaints, concentration
+
+    assert L.concentration is concentration.concentration
+    assert L.Concentration is concentration.Concentration
+    assert L.complaint_iceberg is complaints.complaint_iceberg
+    assert L.UNHAPPY_PER_COMPLAINT == complaints.UNHAPPY_PER_COMPLAINT == 10.0

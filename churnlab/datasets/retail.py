@@ -6,7 +6,10 @@ that was planted (returned as ``RetailData.truth``):
 * **Purchases** follow the BG/NBD process (:func:`~churnlab.datasets.simulate.simulate_bgnbd`)
   in weeks, with parameters per segment; **spend** per purchase follows the Gamma-Gamma model
   (:func:`~churnlab.datasets.simulate.simulate_gamma_gamma`). A stated share of purchases is
-  returned later (a row with negative quantity and amount).
+  returned later (a row with negative quantity and amount). Purchase times are Poisson (gap
+  coefficient of variation 1); ``regular_share`` (default 0) plants a share of near-periodic
+  buyers instead, with the same rate and dropout but Gamma gaps (``REGULAR_GAP_SHAPE``; gap
+  coefficient of variation 0.25), listed in ``truth['regular']``.
 * **Loyalty programme.** It opens on ``programme_start``. Customers inclined to join
   (``JOIN_PROBABILITY`` per segment) have a purchase rate ``SELF_SELECTION_RATIO`` times
   higher from the start (self-selection), and join at their first purchase on or after the
@@ -90,6 +93,13 @@ PROGRAMME_TYPE_SHARES = {"bonus": 0.40, "discount": 0.35, "cumulative": 0.25}
 SELF_SELECTION_RATIO = 1.5
 #: Causal effect of membership: multiplier of the purchase rate from the join date on.
 PROGRAMME_EFFECT = 1.25
+
+#: Regular (near-periodic) buyers: by default none, so purchases are Poisson as in the BG/NBD.
+#: With ``regular_share > 0`` that share of customers buys on a renewal process whose gaps are
+#: Gamma(``REGULAR_GAP_SHAPE``, rate ``shape * lambda``): the same mean rate ``lambda``, but a
+#: coefficient of variation of the gaps of ``1 / sqrt(shape)`` (0.25) instead of 1.
+REGULAR_SHARE = 0.0
+REGULAR_GAP_SHAPE = 16.0
 
 #: Share of purchases returned (each returned in full 1 to ~3 weeks later).
 RETURN_SHARE = 0.05
@@ -315,6 +325,7 @@ def simulate_retailer(
     return_share: float = RETURN_SHARE,
     complaint_rate: float = COMPLAINT_RATE,
     reason_mix: dict | None = None,
+    regular_share: float = REGULAR_SHARE,
 ) -> RetailData:
     """Simulate a SYNTHETIC retailer with a planted truth (see the module docstring).
 
@@ -339,6 +350,11 @@ def simulate_retailer(
     reason_mix : dict, optional
         Defection-reason mix per segment, ``{segment: {reason: share}}``; default
         ``REASON_MIX``.
+    regular_share : float
+        Share of customers, in [0, 1], who buy at near-regular intervals (gamma-distributed
+        gaps with coefficient of variation ``1 / sqrt(REGULAR_GAP_SHAPE)``) instead of at
+        Poisson times; their rate and dropout are drawn as for everyone else. Their ids are in
+        ``truth['regular']['customer_ids']``. Default 0: the bundled sample has none.
 
     Returns
     -------
@@ -374,6 +390,8 @@ def simulate_retailer(
         raise ValueError(f"return_share must be in [0, 1), got {return_share!r}")
     if not 0 <= complaint_rate <= 1:
         raise ValueError(f"complaint_rate must be in [0, 1], got {complaint_rate!r}")
+    if not 0 <= regular_share <= 1:
+        raise ValueError(f"regular_share must be in [0, 1], got {regular_share!r}")
     reason_mix = REASON_MIX if reason_mix is None else reason_mix
     for segment in SEGMENTS:
         mix = reason_mix.get(segment)
@@ -425,6 +443,18 @@ def simulate_retailer(
             p_drop[rows] = summ["p_"].to_numpy()
             alive_op[rows] = summ["alive"].to_numpy()
             parts.append(pd.DataFrame({"row": rows[tx["customer_id"].to_numpy()], "s": tx["t"]}))
+    # Regular buyers (only drawn when asked for, so the default stream is unchanged): the same
+    # lambda and p, but near-periodic gaps in place of the Poisson ones.
+    regular = np.zeros(n, bool)
+    if regular_share > 0:
+        regular = rng.random(n) < regular_share
+        rows = np.flatnonzero(regular)
+        reg_row, reg_s, reg_alive = _renewal_events(
+            rng, lam[rows], p_drop[rows], T_op[rows], REGULAR_GAP_SHAPE
+        )
+        alive_op[rows] = reg_alive
+        parts = [part[~regular[part["row"].to_numpy()]] for part in parts]
+        parts.append(pd.DataFrame({"row": rows[reg_row], "s": reg_s}))
     events = pd.concat(parts, ignore_index=True).sort_values(["row", "s"], kind="stable")
     row = events["row"].to_numpy()
     s = events["s"].to_numpy()
@@ -664,8 +694,41 @@ def simulate_retailer(
         n_purchases=int(n_purchases.sum()),
         nps=nps,
         customers=customers,
+        regular_share=regular_share,
+        regular=regular,
+        ids=ids,
     )
     return RetailData(customers, transactions, nps, complaints, exit_survey, truth)
+
+
+def _renewal_events(
+    rng: np.random.Generator, lam: np.ndarray, p: np.ndarray, T: np.ndarray, shape: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """BG/NBD-style buyers with Gamma(shape, rate shape * lam) gaps instead of exponential ones.
+
+    The first purchase is at 0; after each repeat purchase the customer drops out with
+    probability ``p``; purchases after ``T`` are not observed. Returns the customer position
+    and time of every purchase, and whether each customer is still alive. The loop runs over
+    purchase numbers, vectorised across customers.
+    """
+    n = len(lam)
+    rows, times = [np.arange(n)], [np.zeros(n)]
+    t = np.zeros(n)
+    waiting = np.ones(n, bool)  # alive and not yet past T
+    alive = np.ones(n, bool)
+    while waiting.any():
+        idx = np.flatnonzero(waiting)
+        t_next = t[idx] + rng.gamma(shape, 1.0 / (shape * lam[idx]))
+        seen = t_next <= T[idx]
+        waiting[idx[~seen]] = False
+        idx = idx[seen]
+        t[idx] = t_next[seen]
+        rows.append(idx)
+        times.append(t[idx])
+        drop = rng.random(len(idx)) < p[idx]
+        alive[idx[drop]] = False
+        waiting[idx[drop]] = False
+    return np.concatenate(rows), np.concatenate(times), alive
 
 
 def _dates(start: pd.Timestamp, offsets: np.ndarray, mask: np.ndarray) -> pd.Series:
@@ -717,6 +780,7 @@ def _truth(**k) -> dict:
         for b in ("detractor", "passive", "promoter")
     }
     n_unhappy = int(k["unhappy"].sum())
+    regular = k["regular"]
     return {
         "synthetic": True,
         "seed": int(k["seed"]) if isinstance(k["seed"], (int, np.integer)) else None,
@@ -730,6 +794,12 @@ def _truth(**k) -> dict:
         "spend_params": SPEND_PARAMS,
         "mean_spend_per_purchase": {
             g: _r(p["p"] * p["v"] / (p["q"] - 1)) for g, p in SPEND_PARAMS.items()
+        },
+        "regular": {
+            "share": _r(k["regular_share"]),
+            "gap_shape": REGULAR_GAP_SHAPE,
+            "gap_cv": _r(1 / np.sqrt(REGULAR_GAP_SHAPE)),
+            "customer_ids": [int(i) for i in k["ids"][regular]],
         },
         "returns": {
             "share": k["return_share"],

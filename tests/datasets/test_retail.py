@@ -278,3 +278,25 @@ def test_tiny_populations_work(n):
     data = simulate_retailer(n, seed=n)
     assert len(data.customers) == n
     json.dumps(data.truth)  # still JSON-serialisable when groups are empty
+
+
+def test_regular_buyers_are_planted_at_the_stated_share_with_periodic_gaps():
+    from churnlab.datasets.retail import REGULAR_GAP_SHAPE
+
+    data = simulate_retailer(2000, seed=5, regular_share=0.25)
+    ids = np.array(data.truth["regular"]["customer_ids"])
+    # Binomial(2000, 0.25): the planted count lies within 4 standard errors of 500.
+    assert abs(len(ids) - 500) < 4 * np.sqrt(2000 * 0.25 * 0.75)
+    assert data.truth["regular"]["gap_cv"] == pytest.approx(1 / np.sqrt(REGULAR_GAP_SHAPE))
+    # Gaps between purchase days (an independent estimator written here): the planted buyers'
+    # pooled gap CV is near 1/sqrt(16) = 0.25 once each customer's own mean is divided out;
+    # the others' is near 1, the exponential's.
+    tx = data.transactions[data.transactions["amount"] > 0]
+    days = tx.groupby(["customer_id", tx["date"].dt.normalize()]).size().reset_index()
+    gaps = days.groupby("customer_id")["date"].diff().dt.days.dropna()
+    ratio = gaps / gaps.groupby(days.loc[gaps.index, "customer_id"]).transform("mean")
+    reg = days.loc[gaps.index, "customer_id"].isin(ids).to_numpy()
+    assert ratio[reg].std() == pytest.approx(0.25, abs=0.05)
+    assert ratio[~reg].std() > 0.6  # below 1: dividing by each customer's own mean shrinks it
+    with pytest.raises(ValueError, match="regular_share"):
+        simulate_retailer(10, seed=0, regular_share=1.5)
