@@ -1,0 +1,278 @@
+"""Figures of churn models: ROC, precision-recall, gains, lift, calibration, importance, profit.
+
+Every function draws what :mod:`churnlab.churn` computed (the dicts of
+:func:`churnlab.churn.evaluate`, :func:`churnlab.churn.permutation_importance`,
+:func:`churnlab.churn.profit_curve`), takes ``ax=`` and returns the Axes. The curve plots
+accept one result or a mapping ``{model name: result}`` to compare models on one chart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+from churnlab.plots.style import PALETTE
+
+_GREY = "#7f7f7f"
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def _results(results) -> dict[str, dict]:
+    """One :func:`evaluate` result or a mapping of them, as a mapping."""
+    if isinstance(results, Mapping) and "roc_auc" in results:
+        return {"": results}
+    if not isinstance(results, Mapping) or not results:
+        raise ValueError("pass an evaluate() result or a non-empty mapping of them")
+    return dict(results)
+
+
+def _label(name: str, text: str) -> str:
+    return f"{name} ({text})" if name else text
+
+
+def plot_roc(results, *, ax: Axes | None = None) -> Axes:
+    """ROC curves of one or several :func:`churnlab.churn.evaluate` results, AUC in the legend.
+
+    Examples
+    --------
+    >>> from churnlab.churn import evaluate
+    >>> ax = plot_roc({"model": evaluate([0, 1, 0, 1], [0.1, 0.7, 0.4, 0.6])})
+    >>> ax.get_legend_handles_labels()[1]
+    ['model (AUC 1.000)', 'chance']
+    """
+    ax = _axes(ax)
+    for (name, r), colour in zip(_results(results).items(), _cycle(), strict=False):
+        ax.plot(
+            r["roc"]["fpr"],
+            r["roc"]["tpr"],
+            color=colour,
+            label=_label(name, f"AUC {r['roc_auc']:.3f}"),
+        )
+    ax.plot([0, 1], [0, 1], color=_GREY, linestyle="--", linewidth=1, label="chance")
+    ax.set(
+        xlabel="False positive rate (stayers flagged)",
+        ylabel="True positive rate (churners flagged)",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+        title="ROC curve",
+    )
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_precision_recall(results, *, ax: Axes | None = None) -> Axes:
+    """Precision-recall curves with the churn rate (a random score's precision) as baseline.
+
+    Examples
+    --------
+    >>> from churnlab.churn import evaluate
+    >>> ax = plot_precision_recall(evaluate([0, 1, 0, 1], [0.1, 0.7, 0.4, 0.6]))
+    >>> ax.get_xlabel()
+    'Recall (share of churners reached)'
+    """
+    ax = _axes(ax)
+    items = _results(results)
+    for (name, r), colour in zip(items.items(), _cycle(), strict=False):
+        ax.plot(
+            r["pr"]["recall"],
+            r["pr"]["precision"],
+            color=colour,
+            label=_label(name, f"AP {r['pr_auc']:.3f}"),
+        )
+    rate = next(iter(items.values()))["churn_rate"]
+    ax.axhline(rate, color=_GREY, linestyle="--", linewidth=1, label=f"churn rate {rate:.1%}")
+    ax.set(
+        xlabel="Recall (share of churners reached)",
+        ylabel="Precision (churners / flagged)",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+        title="Precision-recall",
+    )
+    ax.legend(loc="lower left")
+    return ax
+
+
+def plot_gains(results, *, ax: Axes | None = None) -> Axes:
+    """Cumulative gains: share of churners reached against share of customers contacted.
+
+    Examples
+    --------
+    >>> from churnlab.churn import evaluate
+    >>> ax = plot_gains(evaluate([0, 1, 0, 1], [0.1, 0.7, 0.4, 0.6]))
+    >>> len(ax.lines)
+    3
+    """
+    ax = _axes(ax)
+    items = _results(results)
+    for (name, r), colour in zip(items.items(), _cycle(), strict=False):
+        g = r["gains"]
+        ax.plot(g["fraction_targeted"], g["gain"], color=colour, label=name or "model")
+    rate = next(iter(items.values()))["churn_rate"]
+    ax.plot([0, rate, 1], [0, 1, 1], color=_GREY, linewidth=1, linestyle=":", label="perfect")
+    ax.plot([0, 1], [0, 1], color=_GREY, linestyle="--", linewidth=1, label="random")
+    ax.set(
+        xlabel="Share of customers contacted (highest scores first)",
+        ylabel="Share of churners reached",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+        title="Cumulative gains",
+    )
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_lift(results, *, ax: Axes | None = None) -> Axes:
+    """Cumulative lift: churn rate among the contacted over the overall churn rate.
+
+    Examples
+    --------
+    >>> from churnlab.churn import evaluate
+    >>> ax = plot_lift(evaluate([0, 1, 0, 1], [0.1, 0.7, 0.4, 0.6]))
+    >>> ax.get_ylabel()
+    'Cumulative lift'
+    """
+    ax = _axes(ax)
+    for (name, r), colour in zip(_results(results).items(), _cycle(), strict=False):
+        g = r["gains"].iloc[1:]
+        ax.plot(g["fraction_targeted"], g["lift"], color=colour, label=name or "model")
+    ax.axhline(1.0, color=_GREY, linestyle="--", linewidth=1, label="random")
+    ax.set(
+        xlabel="Share of customers contacted (highest scores first)",
+        ylabel="Cumulative lift",
+        xlim=(0, 1),
+        title="Lift",
+    )
+    ax.legend(loc="upper right")
+    return ax
+
+
+def plot_calibration(results, *, ax: Axes | None = None) -> Axes:
+    """Predicted against observed churn rate per bin, with the bins' 95% intervals.
+
+    Results without a calibration table (scores that are not probabilities) are skipped.
+
+    Examples
+    --------
+    >>> from churnlab.churn import evaluate
+    >>> ax = plot_calibration(evaluate([0, 1, 0, 1, 1], [0.1, 0.7, 0.4, 0.6, 0.9], n_bins=2))
+    >>> ax.get_xlabel()
+    'Predicted churn probability'
+    """
+    ax = _axes(ax)
+    for (name, r), colour in zip(_results(results).items(), _cycle(), strict=False):
+        table = r["calibration"]
+        if table is None:
+            continue
+        rate = table["observed_rate"].to_numpy()
+        err = np.vstack([rate - table["ci_lower"], table["ci_upper"] - rate])
+        ax.errorbar(
+            table["mean_predicted"],
+            table["observed_rate"],
+            yerr=err,
+            color=colour,
+            marker="o",
+            capsize=3,
+            label=name or "model",
+        )
+    ax.plot([0, 1], [0, 1], color=_GREY, linestyle="--", linewidth=1, label="perfectly calibrated")
+    ax.set(
+        xlabel="Predicted churn probability",
+        ylabel="Observed churn rate",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+        title="Calibration",
+    )
+    ax.legend(loc="upper left")
+    return ax
+
+
+def plot_permutation_importance(
+    importance: pd.DataFrame, *, ax: Axes | None = None, top: int = 15
+) -> Axes:
+    """Horizontal bars of :func:`churnlab.churn.permutation_importance` (mean +- std).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"importance_mean": [0.2, 0.05], "importance_std": [0.01, 0.02]},
+    ...                      index=pd.Index(["recency", "frequency"], name="feature"))
+    >>> ax = plot_permutation_importance(table)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['recency', 'frequency']
+    """
+    missing = {"importance_mean", "importance_std"} - set(importance.columns)
+    if missing:
+        raise ValueError(
+            f"importance lacks column(s) {sorted(missing)}: pass the table of "
+            "churnlab.churn.permutation_importance"
+        )
+    ax = _axes(ax)
+    table = importance.head(top)
+    positions = np.arange(len(table))[::-1]
+    ax.barh(
+        positions,
+        table["importance_mean"],
+        xerr=table["importance_std"],
+        color=PALETTE[0],
+        capsize=3,
+    )
+    ax.set_yticks(positions, labels=[str(i) for i in table.index])
+    ax.axvline(0, color=_GREY, linewidth=1)
+    ax.set(xlabel="Drop in ROC AUC when the feature is shuffled", title="Permutation importance")
+    ax.grid(axis="y", visible=False)
+    return ax
+
+
+def plot_profit_curve(curves, *, ax: Axes | None = None, best=None) -> Axes:
+    """Campaign profit by share of customers contacted (:func:`churnlab.churn.profit_curve`).
+
+    Parameters
+    ----------
+    curves : DataFrame or mapping of name -> DataFrame
+    best : MPCResult, optional
+        Marks the most profitable fraction (:func:`churnlab.churn.mpc`).
+
+    Examples
+    --------
+    >>> from churnlab.churn import mpc, profit_curve
+    >>> y, s = [1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1]
+    >>> ax = plot_profit_curve(profit_curve(y, s), best=mpc(y, s))
+    >>> ax.get_ylabel()
+    'Campaign profit'
+    """
+    ax = _axes(ax)
+    if isinstance(curves, pd.DataFrame):
+        curves = {"": curves}
+    for (name, curve), colour in zip(curves.items(), _cycle(), strict=False):
+        ax.plot(curve["fraction_targeted"], curve["profit"], color=colour, label=name or "profit")
+    if best is not None:
+        ax.plot(
+            [best.fraction],
+            [best.profit],
+            marker="o",
+            color=PALETTE[3],
+            linestyle="none",
+            label=f"best: contact {best.fraction:.0%}",
+        )
+    ax.axhline(0, color=_GREY, linewidth=1)
+    ax.set(
+        xlabel="Share of customers contacted (highest scores first)",
+        ylabel="Campaign profit",
+        xlim=(0, 1),
+        title="Profit of a retention campaign",
+    )
+    ax.legend(loc="best")
+    return ax
+
+
+def _cycle():
+    while True:
+        yield from PALETTE
