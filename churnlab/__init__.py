@@ -1,12 +1,33 @@
 """churnlab: customer-retention analytics.
 
-transactions -> :func:`rfm_summary` -> purchase and spend models (:class:`BetaGeo`,
-:class:`GammaGamma`) -> :func:`customer_lifetime_value`; churn prediction in
-:mod:`churnlab.churn`; why customers leave in :mod:`churnlab.defection`,
-:mod:`churnlab.loyalty` and :mod:`churnlab.economics`; figures in :mod:`churnlab.plots`.
+Data flows one way: transactions -> :func:`rfm_summary` -> purchase and spend models
+(:class:`BetaGeo`, :class:`GammaGamma`) -> :func:`customer_lifetime_value` -> decisions and
+figures.
+
+Subpackages and modules, by question:
+
+- how many purchases, for how long, worth what: :mod:`churnlab.rfm`, :mod:`churnlab.models`,
+  :mod:`churnlab.clv`, :mod:`churnlab.diagnostics` (fit checks and holdout validation);
+- who is about to leave and whom to target: :mod:`churnlab.churn`;
+- why customers leave: :mod:`churnlab.defection` (reasons against the 68/14/10/5/3 benchmark,
+  leak rate, value at risk), :mod:`churnlab.nps`, :mod:`churnlab.loyalty` (loyalty matrix,
+  ladder, customer types), :mod:`churnlab.concentration`, :mod:`churnlab.complaints`;
+- what retention is worth: :mod:`churnlab.economics`;
+- data and simulators: :mod:`churnlab.datasets`; figures: :mod:`churnlab.plots`.
 """
 
-from churnlab import datasets, plots
+from churnlab import (
+    churn,
+    complaints,
+    concentration,
+    datasets,
+    defection,
+    diagnostics,
+    economics,
+    loyalty,
+    nps,
+    plots,
+)
 from churnlab.clv import customer_lifetime_value
 from churnlab.models import BetaGeo, GammaGamma
 from churnlab.rfm import TIME_UNITS, calibration_holdout_split, rfm_summary
@@ -18,8 +39,16 @@ __all__ = [
     "GammaGamma",
     "TIME_UNITS",
     "calibration_holdout_split",
+    "churn",
+    "complaints",
+    "concentration",
     "customer_lifetime_value",
     "datasets",
+    "defection",
+    "diagnostics",
+    "economics",
+    "loyalty",
+    "nps",
     "plots",
     "rfm_summary",
 ]

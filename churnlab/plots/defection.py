@@ -6,7 +6,6 @@ Each function draws a result computed by :mod:`churnlab.defection` and computes 
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
@@ -18,18 +17,12 @@ from churnlab.defection import (
     LeakRate,
     ValueAtRisk,
 )
-from churnlab.plots.style import PALETTE
+from churnlab.plots.style import PALETTE, axes_or_new
 
 
 def _label(reason: str) -> str:
     """The category's label on two lines (tick labels stay apart at slide size)."""
     return LABELS[reason].replace(" ", "\n", 1)
-
-
-def _axes(ax: Axes | None) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots()
-    return ax
 
 
 def plot_reason_mix(result: BenchmarkComparison, *, ax: Axes | None = None) -> Axes:
@@ -54,9 +47,10 @@ def plot_reason_mix(result: BenchmarkComparison, *, ax: Axes | None = None) -> A
     >>> ax = plot_reason_mix(result)
     >>> [t.get_text() for t in ax.get_xticklabels()][:2]
     ['Staff\\nindifference', 'Product\\nor delivery']
+    >>> import matplotlib.pyplot as plt
     >>> plt.close(ax.figure)
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     table = result.table.loc[list(CATEGORIES)]
     x = np.arange(len(table))
     width = 0.38
@@ -95,9 +89,10 @@ def plot_value_at_risk(result: ValueAtRisk, *, ax: Axes | None = None) -> Axes:
     >>> ax = plot_value_at_risk(var)
     >>> ax.get_ylabel()
     'Share'
+    >>> import matplotlib.pyplot as plt
     >>> plt.close(ax.figure)
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     table = result.table
     x = np.arange(len(table))
     width = 0.38
@@ -132,9 +127,10 @@ def plot_pareto(result: ValueAtRisk, *, measure: str = "value", ax: Axes | None 
     >>> ax = plot_pareto(var)
     >>> [t.get_text() for t in ax.get_xticklabels()][:2]
     ['Competition', 'No\\nreason']
+    >>> import matplotlib.pyplot as plt
     >>> plt.close(ax.figure)
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     table = result.pareto(measure)
     x = np.arange(len(table))
     ax.bar(x, table[measure], color=PALETTE[0])
@@ -167,9 +163,10 @@ def plot_leak_rate(result: LeakRate, *, ax: Axes | None = None) -> Axes:
     >>> ax = plot_leak_rate(leak_rate(c, end="2022-12-31"))
     >>> ax.get_ylabel()
     'Customers lost in the year'
+    >>> import matplotlib.pyplot as plt
     >>> plt.close(ax.figure)
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     table = result.table
     x = np.arange(len(table))
     err = np.vstack([table["rate"] - table["ci_lower"], table["ci_upper"] - table["rate"]])

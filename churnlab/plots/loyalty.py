@@ -22,7 +22,7 @@ from churnlab.loyalty import (
     LoyaltyMatrix,
 )
 from churnlab.nps import NPS_BAND_EDGES, NPS_BAND_LABELS
-from churnlab.plots.style import PALETTE
+from churnlab.plots.style import PALETTE, axes_or_new
 
 __all__ = [
     "plot_complaint_iceberg",
@@ -36,12 +36,6 @@ __all__ = [
 
 _UNIT_NAMES = {"D": "day", "W": "week", "M": "month"}
 _NPS_COLUMNS = ("nps", "ci_lower", "ci_upper")
-
-
-def _axes(ax: Axes | None) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots()
-    return ax
 
 
 def _labels(index: pd.Index) -> list[str]:
@@ -79,7 +73,7 @@ def plot_nps(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ['sales', 'support']
     """
     _check_nps_table(table)
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     y = np.arange(len(table))[::-1]
     edges = (-100.0, *NPS_BAND_EDGES, 100.0)
     shades = np.linspace(0.04, 0.20, len(NPS_BAND_LABELS))
@@ -140,7 +134,7 @@ def plot_nps_trend(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     2
     """
     _check_nps_table(table)
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     if isinstance(table.index, pd.MultiIndex):
         groups = table.groupby(level=list(range(1, table.index.nlevels)), sort=True)
         parts = [
@@ -179,7 +173,7 @@ def plot_loyalty_matrix(result: LoyaltyMatrix, *, ax: Axes | None = None) -> Axe
     """
     if not isinstance(result, LoyaltyMatrix):
         raise TypeError("pass the LoyaltyMatrix returned by loyalty_matrix")
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     # (column = repeat high?, row = attitude high?)
     cells = {"true": (1, 1), "latent": (0, 1), "spurious": (1, 0), "no": (0, 0)}
     names = {
@@ -236,7 +230,7 @@ def plot_ladder(result: LoyaltyLadder, *, ax: Axes | None = None) -> Axes:
     """
     if not isinstance(result, LoyaltyLadder):
         raise TypeError("pass the LoyaltyLadder returned by loyalty_ladder")
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     t = result.table
     y = np.arange(len(t))[::-1]
     share = t["share_of_first"].to_numpy()
@@ -280,7 +274,7 @@ def plot_lorenz(result: Concentration, *, ax: Axes | None = None) -> Axes:
     """
     if not isinstance(result, Concentration):
         raise TypeError("pass the Concentration returned by concentration")
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     lorenz = result.lorenz
     ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1.5, label="Equal value per customer")
     ax.plot(
@@ -325,7 +319,7 @@ def plot_complaint_iceberg(result: ComplaintIceberg, *, ax: Axes | None = None) 
     """
     if not isinstance(result, ComplaintIceberg):
         raise TypeError("pass the ComplaintIceberg returned by complaint_iceberg")
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     t = result.table
     x = np.arange(len(t))
     ax.bar(x, t["resolved"], color=PALETTE[2], label="Complained, resolved")
@@ -383,7 +377,7 @@ def plot_programme_effect(result: ProgrammeEvaluation, *, ax: Axes | None = None
     """
     if not isinstance(result, ProgrammeEvaluation):
         raise TypeError("pass the ProgrammeEvaluation returned by evaluate_programme")
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     t = result.table.loc[["adjusted_ratio", "naive_ratio"]]
     y = np.arange(len(t))
     err = np.vstack([t["estimate"] - t["ci_lower"], t["ci_upper"] - t["estimate"]])

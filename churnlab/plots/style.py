@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib as mpl
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 #: The palette, in the order series are drawn (colour-blind safe, after Okabe & Ito 2008).
@@ -71,6 +73,23 @@ def use_style() -> None:
     (10.0, 5.625)
     """
     mpl.rcParams.update(STYLE)
+
+
+def axes_or_new(ax: Axes | None) -> Axes:
+    """``ax`` itself, or the Axes of a new figure when ``ax`` is None.
+
+    Every plot function starts with it, so that it draws into the Axes it is given and makes a
+    figure of its own only when it is given none.
+
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> axes_or_new(ax) is ax
+    True
+    >>> plt.close("all")
+    """
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
 
 
 @contextmanager
