@@ -11,9 +11,10 @@ computation whose result a function of :mod:`churnlab.plots.btyd` draws:
   a holdout period by calibration frequency, predicted vs actual (FHL 2005, figure 4), with
   error measures;
 * :func:`tracking`: repeat transactions over calendar time, actual vs expected, weekly and
-  cumulative (FHL 2005, figures 2 and 3);
-* :func:`value_deciles` and :func:`retention_priorities`: who holds the lifetime value, and
-  whose value is slipping away fastest.
+  cumulative (FHL 2005, figures 2 and 3).
+
+Who holds the lifetime value and whose value is slipping away are questions of
+:mod:`churnlab.clv`.
 
 The model is any fitted purchase model with the BG/NBD prediction methods
 (``probability_of_purchases``, ``expected_purchases``, ``conditional_expected_purchases``,
@@ -37,13 +38,12 @@ from scipy import stats
 from sklearn.utils.validation import check_is_fitted
 
 from churnlab._validation import (
-    as_timestamp,
-    check_rfm,
     fail,
     require_columns,
     require_dataframe,
 )
-from churnlab.rfm import _purchase_days, unit_days
+from churnlab.models._base import read_columns
+from churnlab.rfm import _end_day, _purchase_days, unit_days
 
 #: Number of BG/NBD parameters (r, alpha, a, b), subtracted from the chi-square degrees of
 #: freedom of :func:`period_transactions`.
@@ -53,6 +53,7 @@ N_BGNBD_PARAMS = 4
 #: FHL 2005, figure 4.
 DEFAULT_MAX_FREQUENCY = 7
 
+_HISTORY = ("frequency", "recency", "T")
 _SPLIT_COLUMNS = ("frequency_cal", "recency_cal", "T_cal", "frequency_holdout", "duration_holdout")
 
 
@@ -67,9 +68,8 @@ def _check_fitted(model) -> None:
 
 
 def _check_max_frequency(max_frequency: int) -> int:
-    if isinstance(max_frequency, bool) or not isinstance(max_frequency, (int, np.integer)):
-        raise ValueError(f"max_frequency must be an integer >= 1, got {max_frequency!r}")
-    if max_frequency < 1:
+    integer = isinstance(max_frequency, (int, np.integer)) and not isinstance(max_frequency, bool)
+    if not integer or max_frequency < 1:
         raise ValueError(f"max_frequency must be an integer >= 1, got {max_frequency!r}")
     return int(max_frequency)
 
@@ -83,12 +83,16 @@ def _bucket_codes(frequency: np.ndarray, max_frequency: int) -> np.ndarray:
 
 
 def _rfm_arrays(data: pd.DataFrame, suffix: str = "") -> tuple[np.ndarray, ...]:
-    """frequency, recency, T arrays from an RFM frame (columns with an optional suffix)."""
-    names = [f"frequency{suffix}", f"recency{suffix}", f"T{suffix}"]
+    """frequency, recency, T arrays from an RFM frame (columns with an optional suffix).
+
+    Read and checked as the models read them (:func:`churnlab.models._base.read_columns`).
+    """
     require_dataframe(data, "data")
+    names = [f"{name}{suffix}" for name in _HISTORY]
     require_columns(data, names, "data")
-    check_rfm(*(data[name].rename(name[: -len(suffix)] if suffix else name) for name in names))
-    return tuple(data[name].to_numpy(float) for name in names)
+    frame = data[names].set_axis(list(_HISTORY), axis=1) if suffix else data
+    columns, _ = read_columns(_HISTORY, frame, {"recency": None, "T": None})
+    return tuple(columns[name] for name in _HISTORY)
 
 
 def _frame_html(title: str, lines: list[str], table: pd.DataFrame) -> str:
@@ -218,10 +222,7 @@ def _unit(time_unit: str | None) -> str | None:
 def _grid(T: float, max_frequency: int, recency_step: float) -> tuple[np.ndarray, np.ndarray]:
     if not np.isfinite(T) or T <= 0:
         raise ValueError(f"T must be a positive customer age, got {T!r}")
-    if isinstance(max_frequency, bool) or not isinstance(max_frequency, (int, np.integer)):
-        raise ValueError(f"max_frequency must be a positive integer, got {max_frequency!r}")
-    if max_frequency < 1:
-        raise ValueError(f"max_frequency must be a positive integer, got {max_frequency!r}")
+    max_frequency = _check_max_frequency(max_frequency)
     if not np.isfinite(recency_step) or recency_step <= 0:
         raise ValueError(f"recency_step must be positive, got {recency_step!r}")
     recency = np.arange(0.0, T + 1e-9, recency_step)
@@ -686,8 +687,8 @@ def tracking(
         With ``expected_purchases(t)``, fitted in ``time_unit``.
     transactions : DataFrame
         One row per transaction, with ``customer_col`` and ``date_col``.
-    observation_end : date-like
-        Last day tracked; later transactions are ignored.
+    observation_end : date-like or None
+        Last day tracked (None: the last transaction date); later transactions are ignored.
     calibration_end : date-like, optional
         End of the calibration period. When given, only customers whose first purchase is on
         or before it are tracked (those the model was fitted on), and it is recorded for plots.
@@ -718,11 +719,7 @@ def tracking(
     ids, customer, day, _ = _purchase_days(transactions, customer_col, date_col, None)
     if len(day) == 0:
         raise ValueError("transactions are empty: nothing to track")
-    end_day = int(
-        np.datetime64(as_timestamp(observation_end, "observation_end").normalize(), "D").astype(
-            np.int64
-        )
-    )
+    end_day = _end_day(observation_end, day, "observation_end")
     # first purchase day of each customer (days are sorted by customer, then day)
     n_days = np.bincount(customer, minlength=len(ids))
     has = n_days > 0
@@ -731,8 +728,7 @@ def tracking(
     tracked = has & (birth <= end_day)
     cal_end_day = None
     if calibration_end is not None:
-        cal_stamp = as_timestamp(calibration_end, "calibration_end")
-        cal_end_day = int(np.datetime64(cal_stamp.normalize(), "D").astype(np.int64))
+        cal_end_day = _end_day(calibration_end, day, "calibration_end")
         if cal_end_day >= end_day:
             raise ValueError(
                 f"calibration_end ({calibration_end}) must be before observation_end "
@@ -784,168 +780,3 @@ def tracking(
         calibration_periods=calibration_periods,
         time_unit=time_unit,
     )
-
-
-# --------------------------------------------------------------------------------------------
-# who holds the value, and whose value is slipping
-# --------------------------------------------------------------------------------------------
-
-
-def value_deciles(values: pd.Series, *, n_groups: int = 10) -> pd.DataFrame:
-    """Share of total value held by each group of customers ranked by value.
-
-    Customers are sorted by value, highest first (ties in index order), and cut into
-    ``n_groups`` groups as equal in size as possible; group 1 holds the most valuable.
-
-    Parameters
-    ----------
-    values : Series
-        One value per customer (e.g. lifetime value), non-negative.
-    n_groups : int
-        Number of groups (10 gives deciles).
-
-    Returns
-    -------
-    DataFrame
-        Indexed by ``group`` (1 to ``n_groups``): ``customers``, ``customer_share_cumulative``,
-        ``total``, ``mean``, ``min``, ``max``, ``value_share`` and ``value_share_cumulative``.
-
-    Examples
-    --------
-    >>> values = pd.Series([50.0, 30.0, 10.0, 5.0, 5.0])
-    >>> value_deciles(values, n_groups=5)[["customers", "total", "value_share_cumulative"]]
-           customers  total  value_share_cumulative
-    group
-    1              1   50.0                    0.50
-    2              1   30.0                    0.80
-    3              1   10.0                    0.90
-    4              1    5.0                    0.95
-    5              1    5.0                    1.00
-    """
-    if not isinstance(values, pd.Series):
-        raise TypeError(f"values must be a pandas Series, got {type(values).__name__}")
-    if isinstance(n_groups, bool) or not isinstance(n_groups, (int, np.integer)) or n_groups < 1:
-        raise ValueError(f"n_groups must be a positive integer, got {n_groups!r}")
-    array = values.to_numpy(float)
-    frame = values.rename(values.name or "value").to_frame()
-    bad = ~np.isfinite(array) | (array < 0)
-    if bad.any():
-        fail(str(frame.columns[0]), "negative, missing or infinite values", frame, bad)
-    if len(array) < n_groups:
-        raise ValueError(f"{len(array)} customers cannot be cut into n_groups={n_groups} groups")
-    ordered = array[np.argsort(-array, kind="stable")]
-    group = np.arange(len(ordered)) * n_groups // len(ordered)
-    size = np.bincount(group, minlength=n_groups)
-    total = np.bincount(group, weights=ordered, minlength=n_groups)
-    starts = np.r_[0, np.cumsum(size)[:-1]]
-    grand = ordered.sum()
-    share = total / grand if grand > 0 else np.full(n_groups, np.nan)
-    return pd.DataFrame(
-        {
-            "customers": size.astype(np.int64),
-            "customer_share_cumulative": np.cumsum(size) / len(ordered),
-            "total": total,
-            "mean": total / size,
-            "min": ordered[starts + size - 1],
-            "max": ordered[starts],
-            "value_share": share,
-            "value_share_cumulative": np.cumsum(share),
-        },
-        index=pd.Index(np.arange(1, n_groups + 1), name="group"),
-    )
-
-
-def retention_priorities(
-    model, data: pd.DataFrame, clv: pd.Series, *, silence: float = 13.0
-) -> pd.DataFrame:
-    """Rank customers by the lifetime value that slips away if they stay silent.
-
-    Under the BG/NBD model a customer's expected future is zero once they have dropped out,
-    so expected lifetime value is P(alive) times the value if alive:
-    ``clv_if_alive = clv / p_alive``. Two measures follow:
-
-    * ``value_at_risk`` = ``clv_if_alive * (1 - p_alive)``: value already in doubt;
-    * ``value_slipping`` = ``clv_if_alive * (p_alive - p_alive_if_silent)``: value that
-      fades if the customer makes no purchase in the next ``silence`` periods, where
-      ``p_alive_if_silent`` is P(alive | x, t_x, T + silence). It is the value a retention
-      contact made now can still protect; customers are sorted by it, highest first. (It
-      counts only the fall in P(alive): the value if alive also shrinks a little with a
-      longer silence, so the full loss is somewhat larger.)
-
-    Parameters
-    ----------
-    model : fitted purchase model
-        With ``probability_alive``.
-    data : DataFrame
-        RFM summary (``frequency``, ``recency``, ``T``) the lifetime values were computed from.
-    clv : Series
-        Expected lifetime value per customer, indexed like ``data``, computed with this
-        purchase model (e.g. :func:`churnlab.customer_lifetime_value`), so that it is
-        proportional to P(alive); a value from elsewhere makes ``clv_if_alive`` meaningless.
-    silence : float
-        Periods without a purchase, in the data's time unit.
-
-    Returns
-    -------
-    DataFrame
-        Indexed like ``data``, sorted by ``value_slipping`` (descending): ``frequency``,
-        ``recency``, ``T``, ``clv``, ``p_alive``, ``p_alive_if_silent``, ``clv_if_alive``,
-        ``value_at_risk``, ``value_slipping``.
-
-    Examples
-    --------
-    >>> from churnlab import BetaGeo
-    >>> from churnlab.datasets import load_cdnow_summary
-    >>> rfm = load_cdnow_summary()
-    >>> model = BetaGeo().fit(rfm)
-    >>> value = 30.0 * model.conditional_expected_purchases(52, rfm)  # a stand-in for CLV
-    >>> top = retention_priorities(model, rfm, value.rename("clv")).head(3)
-    >>> columns = ["frequency", "recency", "T", "p_alive", "p_alive_if_silent", "value_slipping"]
-    >>> top[columns].round(2)
-                 frequency  recency      T  p_alive  p_alive_if_silent  value_slipping
-    customer_id
-    1516                26    30.86  31.00     0.97               0.01          766.05
-    157                 29    37.71  38.00     0.97               0.01          742.16
-    1981                17    28.43  28.86     0.95               0.06          492.41
-    """
-    _check_fitted(model)
-    if not np.isfinite(silence) or silence < 0:
-        raise ValueError(f"silence must be a non-negative number of periods, got {silence!r}")
-    x, t_x, T = _rfm_arrays(data)
-    if not isinstance(clv, pd.Series):
-        raise TypeError(f"clv must be a pandas Series, got {type(clv).__name__}")
-    if not clv.index.equals(data.index):
-        raise ValueError("clv must be indexed like data (same customers in the same order)")
-    value = clv.to_numpy(float)
-    bad = ~np.isfinite(value) | (value < 0)
-    if bad.any():
-        fail(
-            "clv",
-            "negative, missing or infinite lifetime values",
-            clv.rename("clv").to_frame(),
-            bad,
-        )
-    index = data.index
-    frequency = pd.Series(x, index=index, name="frequency")
-    recency = pd.Series(t_x, index=index, name="recency")
-    p_now = np.asarray(model.probability_alive(frequency, recency, pd.Series(T, index=index)))
-    p_later = np.asarray(
-        model.probability_alive(frequency, recency, pd.Series(T + silence, index=index))
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if_alive = np.where(p_now > 0, value / p_now, 0.0)
-    out = pd.DataFrame(
-        {
-            "frequency": data["frequency"].to_numpy(),
-            "recency": t_x,
-            "T": T,
-            "clv": value,
-            "p_alive": p_now,
-            "p_alive_if_silent": p_later,
-            "clv_if_alive": if_alive,
-            "value_at_risk": if_alive * (1.0 - p_now),
-            "value_slipping": if_alive * (p_now - p_later),
-        },
-        index=index,
-    )
-    return out.sort_values("value_slipping", ascending=False, kind="stable")

@@ -1,14 +1,19 @@
-"""Customer lifetime value: lifetimes 0.11.3, hand computations, time units, input checks."""
+"""Customer lifetime value: lifetimes 0.11.3, hand computations, time units, input checks;
+the value distribution (hand-computed cases) and retention priorities (identities of the
+BG/NBD at the published CDNOW parameters)."""
 
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from churnlab import BetaGeo, GammaGamma, customer_lifetime_value, rfm_summary
-from churnlab.clv import DAYS_PER_YEAR
+from churnlab.clv import DAYS_PER_YEAR, retention_priorities, value_deciles
 from churnlab.datasets import load_cdnow, load_cdnow_summary
+from churnlab.models import CDNOW_BGNBD_PUBLISHED
 from churnlab.rfm import unit_days
 
 # lifetimes 0.11.3 (`lifetimes.utils._customer_lifetime_value`) steps in months of 4.345
@@ -19,6 +24,14 @@ LIFETIMES_WEEKS_PER_MONTH = 4.345
 @pytest.fixture(scope="module")
 def cdnow():
     return load_cdnow_summary()
+
+
+@pytest.fixture(scope="module")
+def cdnow_published():
+    """A BG/NBD carrying the published CDNOW estimates (FHL 2005, section 4)."""
+    model = BetaGeo()
+    model.params_ = pd.Series(CDNOW_BGNBD_PUBLISHED)
+    return model
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +160,98 @@ def test_the_callers_frame_is_not_touched(models, cdnow):
     clv = customer_lifetime_value(bg, gg, data, time_unit="W", horizon=8, discount_rate=0.1)
     pd.testing.assert_frame_equal(data, before)
     assert clv.index.equals(data.index)
+
+
+# value distribution and priorities
+
+
+def test_value_deciles_by_hand():
+    values = pd.Series([1.0, 9.0, 0.0, 5.0, 5.0, 80.0], index=list("abcdef"))
+    table = value_deciles(values, n_groups=3)
+    # ranked: 80, 9 | 5, 5 | 1, 0 -> totals 89, 10, 1 of 100
+    assert table["customers"].tolist() == [2, 2, 2]
+    np.testing.assert_allclose(table["total"], [89.0, 10.0, 1.0])
+    np.testing.assert_allclose(table["value_share_cumulative"], [0.89, 0.99, 1.0])
+    np.testing.assert_allclose(table["max"], [80.0, 5.0, 1.0])
+    np.testing.assert_allclose(table["min"], [9.0, 5.0, 0.0])
+    np.testing.assert_allclose(table["customer_share_cumulative"], [1 / 3, 2 / 3, 1.0])
+
+
+def test_value_deciles_uneven_groups_and_errors():
+    table = value_deciles(pd.Series(np.arange(1.0, 12.0)), n_groups=10)
+    assert table["customers"].sum() == 11 and set(table["customers"]) == {1, 2}
+    with pytest.raises(ValueError, match="negative"):
+        value_deciles(pd.Series([1.0, -1.0]), n_groups=1)
+    with pytest.raises(ValueError, match="n_groups"):
+        value_deciles(pd.Series([1.0]), n_groups=2)
+
+
+def test_retention_priorities_identities(cdnow_published, cdnow):
+    clv = (25.0 * cdnow_published.conditional_expected_purchases(52, cdnow)).rename("clv")
+    table = retention_priorities(cdnow_published, cdnow, clv, silence=8)
+    assert table.index.sort_values().equals(cdnow.index)
+    assert table["value_slipping"].is_monotonic_decreasing
+    joined = table.loc[cdnow.index]
+    np.testing.assert_allclose(joined["clv"], clv)
+    # value = P(alive) x value if alive, and what is not expected is at risk
+    np.testing.assert_allclose(joined["p_alive"] * joined["clv_if_alive"], joined["clv"])
+    np.testing.assert_allclose(
+        joined["clv"] + joined["value_at_risk"], joined["clv_if_alive"], rtol=1e-10
+    )
+    # silence lowers P(alive) of repeat buyers and leaves the others at 1 (BG/NBD)
+    repeat = joined["frequency"] > 0
+    assert (joined.loc[repeat, "p_alive_if_silent"] < joined.loc[repeat, "p_alive"]).all()
+    assert (joined.loc[~repeat, "p_alive_if_silent"] == 1.0).all()
+    expected = cdnow_published.probability_alive(
+        cdnow["frequency"], cdnow["recency"], cdnow["T"] + 8
+    )
+    np.testing.assert_allclose(joined["p_alive_if_silent"], expected.to_numpy())
+
+
+def test_retention_priorities_checks_inputs(cdnow_published, cdnow):
+    clv = pd.Series(1.0, index=cdnow.index)
+    with pytest.raises(ValueError, match="indexed like data"):
+        retention_priorities(cdnow_published, cdnow, clv.iloc[::-1])
+    with pytest.raises(ValueError, match="clv"):
+        retention_priorities(cdnow_published, cdnow, clv * -1)
+    with pytest.raises(ValueError, match="silence"):
+        retention_priorities(cdnow_published, cdnow, clv, silence=-1)
+
+
+# finite on extreme valid inputs (hypothesis)
+
+_positive = st.floats(min_value=1e-3, max_value=1e2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    x=st.integers(min_value=0, max_value=10_000),
+    recency_share=st.floats(min_value=0.0, max_value=1.0),
+    T=st.floats(min_value=1e-3, max_value=1e4),
+    spend=st.floats(min_value=1e-2, max_value=1e6),
+    bg=st.tuples(_positive, st.floats(min_value=1e-3, max_value=1e4), _positive, _positive),
+    gg=st.tuples(_positive, st.floats(min_value=1.01, max_value=1e2), _positive),
+    rate=st.floats(min_value=0.0, max_value=1.0),
+)
+def test_value_is_finite_non_negative_and_grows_with_the_horizon(
+    x, recency_share, T, spend, bg, gg, rate
+):
+    purchase, spend_model = BetaGeo(), GammaGamma()
+    purchase.params_ = pd.Series(bg, index=["r", "alpha", "a", "b"])
+    spend_model.params_ = pd.Series(gg, index=["p", "q", "v"])
+    data = pd.DataFrame(
+        {
+            "frequency": [x],
+            "recency": [recency_share * T if x > 0 else 0.0],
+            "T": [T],
+            "monetary_value": [spend if x > 0 else 0.0],
+        }
+    )
+    values = [
+        customer_lifetime_value(
+            purchase, spend_model, data, time_unit="W", horizon=h, step=2.0, discount_rate=rate
+        ).iloc[0]
+        for h in (2.0, 8.0)
+    ]
+    assert np.all(np.isfinite(values)) and values[0] >= 0
+    assert values[1] >= values[0] * (1 - 1e-12)

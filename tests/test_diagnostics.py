@@ -1,7 +1,7 @@
 """Diagnostics of the purchase model (churnlab/diagnostics.py).
 
 Expected numbers come from (i) the CDNOW sample with the BG/NBD parameters published by Fader,
-Hardie & Lee (2005, table 1 / section 4: r=0.243, alpha=4.414, a=0.793, b=2.426), (ii) the
+Hardie & Lee (2005, section 4; ``CDNOW_BGNBD_PUBLISHED``), (ii) the
 reference implementation lifetimes 0.11.3 evaluated at the same parameters (an independent
 implementation of equations 8-10), (iii) independent pandas recounts of the raw transactions,
 and (iv) small cases computed by hand in the comments.
@@ -24,13 +24,10 @@ from churnlab.diagnostics import (
     holdout_validation,
     period_transactions,
     probability_alive_matrix,
-    retention_priorities,
     tracking,
-    value_deciles,
 )
+from churnlab.models import CDNOW_BGNBD_PUBLISHED
 
-#: BG/NBD estimates for the CDNOW sample, Fader, Hardie & Lee (2005), section 4.
-PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 CALIBRATION_END = "1997-09-30"  # FHL 2005: 39-week calibration period
 OBSERVATION_END = "1998-06-30"  # ... and 39-week holdout, 78 weeks in all
 
@@ -49,12 +46,12 @@ def _reference(params: dict) -> BetaGeoFitter:
 
 @pytest.fixture(scope="module")
 def published():
-    return _model(PUBLISHED)
+    return _model(CDNOW_BGNBD_PUBLISHED)
 
 
 @pytest.fixture(scope="module")
 def lifetimes_published():
-    return _reference(PUBLISHED)
+    return _reference(CDNOW_BGNBD_PUBLISHED)
 
 
 @pytest.fixture(scope="module")
@@ -409,59 +406,3 @@ def test_tracking_partial_last_period(published):
         published.expected_purchases(9 / 7)
     )
     assert result.calibration_end is None and result.calibration_periods is None
-
-
-# --------------------------------------------------------------------------------------------
-# value distribution and priorities
-# --------------------------------------------------------------------------------------------
-
-
-def test_value_deciles_by_hand():
-    values = pd.Series([1.0, 9.0, 0.0, 5.0, 5.0, 80.0], index=list("abcdef"))
-    table = value_deciles(values, n_groups=3)
-    # ranked: 80, 9 | 5, 5 | 1, 0 -> totals 89, 10, 1 of 100
-    assert table["customers"].tolist() == [2, 2, 2]
-    np.testing.assert_allclose(table["total"], [89.0, 10.0, 1.0])
-    np.testing.assert_allclose(table["value_share_cumulative"], [0.89, 0.99, 1.0])
-    np.testing.assert_allclose(table["max"], [80.0, 5.0, 1.0])
-    np.testing.assert_allclose(table["min"], [9.0, 5.0, 0.0])
-    np.testing.assert_allclose(table["customer_share_cumulative"], [1 / 3, 2 / 3, 1.0])
-
-
-def test_value_deciles_uneven_groups_and_errors():
-    table = value_deciles(pd.Series(np.arange(1.0, 12.0)), n_groups=10)
-    assert table["customers"].sum() == 11 and set(table["customers"]) == {1, 2}
-    with pytest.raises(ValueError, match="negative"):
-        value_deciles(pd.Series([1.0, -1.0]), n_groups=1)
-    with pytest.raises(ValueError, match="n_groups"):
-        value_deciles(pd.Series([1.0]), n_groups=2)
-
-
-def test_retention_priorities_identities(published, rfm):
-    clv = (25.0 * published.conditional_expected_purchases(52, rfm)).rename("clv")
-    table = retention_priorities(published, rfm, clv, silence=8)
-    assert table.index.sort_values().equals(rfm.index)
-    assert table["value_slipping"].is_monotonic_decreasing
-    joined = table.loc[rfm.index]
-    np.testing.assert_allclose(joined["clv"], clv)
-    # value = P(alive) x value if alive, and what is not expected is at risk
-    np.testing.assert_allclose(joined["p_alive"] * joined["clv_if_alive"], joined["clv"])
-    np.testing.assert_allclose(
-        joined["clv"] + joined["value_at_risk"], joined["clv_if_alive"], rtol=1e-10
-    )
-    # silence lowers P(alive) of repeat buyers and leaves the others at 1 (BG/NBD)
-    repeat = joined["frequency"] > 0
-    assert (joined.loc[repeat, "p_alive_if_silent"] < joined.loc[repeat, "p_alive"]).all()
-    assert (joined.loc[~repeat, "p_alive_if_silent"] == 1.0).all()
-    expected = published.probability_alive(rfm["frequency"], rfm["recency"], rfm["T"] + 8)
-    np.testing.assert_allclose(joined["p_alive_if_silent"], expected.to_numpy())
-
-
-def test_retention_priorities_checks_inputs(published, rfm):
-    clv = pd.Series(1.0, index=rfm.index)
-    with pytest.raises(ValueError, match="indexed like data"):
-        retention_priorities(published, rfm, clv.iloc[::-1])
-    with pytest.raises(ValueError, match="clv"):
-        retention_priorities(published, rfm, clv * -1)
-    with pytest.raises(ValueError, match="silence"):
-        retention_priorities(published, rfm, clv, silence=-1)

@@ -172,7 +172,8 @@ def simulate_gamma_gamma(
 
     Examples
     --------
-    >>> sim = simulate_gamma_gamma([0, 1, 5], p=6.25, q=3.74, v=15.44, seed=0)
+    >>> from churnlab.models import CDNOW_GAMMA_GAMMA_PUBLISHED  # the CDNOW estimates
+    >>> sim = simulate_gamma_gamma([0, 1, 5], **CDNOW_GAMMA_GAMMA_PUBLISHED, seed=0)
     >>> sim["monetary_value"].iloc[0], bool((sim["monetary_value"].iloc[1:] > 0).all())
     (np.float64(0.0), True)
     """

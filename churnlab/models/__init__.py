@@ -1,8 +1,13 @@
 """Purchase and spend models: BG/NBD (:class:`BetaGeo`) and Gamma-Gamma (:class:`GammaGamma`)."""
 
 from churnlab.models._base import ConvergenceError
-from churnlab.models.beta_geo import BetaGeo
+from churnlab.models.beta_geo import (
+    CDNOW_BGNBD_PUBLISHED,
+    CDNOW_BGNBD_PUBLISHED_LOG_LIKELIHOOD,
+    BetaGeo,
+)
 from churnlab.models.gamma_gamma import (
+    CDNOW_GAMMA_GAMMA_PUBLISHED,
     INDEPENDENCE_THRESHOLD,
     GammaGamma,
     SpendFrequencyCorrelation,
@@ -10,6 +15,9 @@ from churnlab.models.gamma_gamma import (
 )
 
 __all__ = [
+    "CDNOW_BGNBD_PUBLISHED",
+    "CDNOW_BGNBD_PUBLISHED_LOG_LIKELIHOOD",
+    "CDNOW_GAMMA_GAMMA_PUBLISHED",
     "INDEPENDENCE_THRESHOLD",
     "BetaGeo",
     "ConvergenceError",

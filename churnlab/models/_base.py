@@ -99,7 +99,9 @@ def read_columns(
     """Turn an RFM DataFrame, or separate arrays, into checked float columns and an index.
 
     ``first`` is either a DataFrame holding ``names`` (then every value of ``rest`` must be
-    None) or the first column as a Series / array, with the others in ``rest``.
+    None) or the first column as a Series / array, with the others in ``rest``. The
+    frequency / recency / T contract is checked by :func:`churnlab._validation.check_rfm`;
+    ``monetary_value`` only for NaN and infinities (each model states its own spend rule).
     """
     if isinstance(first, pd.DataFrame):
         given = [k for k, v in rest.items() if v is not None]
@@ -125,6 +127,9 @@ def read_columns(
             raw[name] = np.atleast_1d(values)
     check_rfm(**{k: raw[k] for k in names if k != "monetary_value"})
     arrays = {name: as_float_array(raw[name], name) for name in names}
+    lengths = {name: len(values) for name, values in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"the columns differ in length: {lengths}")
     if index is None:
         index = pd.RangeIndex(len(arrays[names[0]]))
     return arrays, index

@@ -67,6 +67,14 @@ QUADRATURE_NODES = 400
 
 _EPS = np.finfo(float).eps
 
+#: Published BG/NBD estimates on the CDNOW sample (2,357 customers, 39 calibration weeks,
+#: weekly time unit): Fader, Hardie & Lee (2005), "Counting your customers" the easy way,
+#: *Marketing Science* 24(2), section 4.
+CDNOW_BGNBD_PUBLISHED: dict[str, float] = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+
+#: The maximised log-likelihood FHL (2005, section 4) report for those estimates.
+CDNOW_BGNBD_PUBLISHED_LOG_LIKELIHOOD = -9582.4
+
 
 @dataclass(frozen=True)
 class _Prepared:
@@ -254,8 +262,8 @@ class BetaGeo(LikelihoodModel):
     params_ : Series
         ``r, alpha, a, b`` (``alpha`` in the time unit of the data).
     log_likelihood_ : float
-        The full log-likelihood of equation (6) summed over customers (FHL report -9582.4 on
-        the CDNOW sample).
+        The full log-likelihood of equation (6) summed over customers (FHL report
+        :data:`CDNOW_BGNBD_PUBLISHED_LOG_LIKELIHOOD` on the CDNOW sample).
     converged_, n_iter_, optimizer_message_ : bool, int, str
         Convergence record of the optimizer.
     n_customers_, n_unique_ : float, int

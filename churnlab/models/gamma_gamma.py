@@ -30,13 +30,18 @@ from scipy import stats
 from scipy.special import digamma, gammaln
 from sklearn.utils.validation import check_is_fitted
 
-from churnlab._validation import as_float_array, check_rfm, fail, require_columns
-from churnlab.models._base import LikelihoodModel, read_weights, wsum
+from churnlab._validation import as_float_array, fail
+from churnlab.models._base import LikelihoodModel, read_columns, read_weights, wsum
 
 #: Correlation between frequency and average spend among repeat buyers above which the
 #: independence assumption of the Gamma-Gamma model is called into question: Cohen's (1988)
 #: "medium" effect size, the rule of thumb used in practice.
 INDEPENDENCE_THRESHOLD = 0.3
+
+#: Published Gamma-Gamma estimates on the 946 repeat buyers of the CDNOW sample (39
+#: calibration weeks, dollars): Fader, Hardie & Lee (2005), JMR 42(4), and Fader & Hardie
+#: (2013), note 025, p. 4.
+CDNOW_GAMMA_GAMMA_PUBLISHED: dict[str, float] = {"p": 6.25, "q": 3.74, "v": 15.44}
 
 
 @dataclass(frozen=True)
@@ -152,30 +157,15 @@ def spend_frequency_correlation(
 
 
 def _spend_columns(frequency, monetary_value):
-    """Checked ``x`` and ``zbar`` arrays and the index of the input."""
-    if isinstance(frequency, pd.DataFrame):
-        if monetary_value is not None:
-            raise ValueError("pass either an RFM DataFrame or separate arrays, not both")
-        require_columns(frequency, ("frequency", "monetary_value"), "data")
-        index = frequency.index
-        frequency, monetary_value = frequency["frequency"], frequency["monetary_value"]
-    elif monetary_value is None:
-        raise ValueError("monetary_value is required when frequency is not a DataFrame")
-    else:
-        index = None
-    if np.ndim(frequency) == 0:
-        frequency = np.atleast_1d(frequency)
-    if np.ndim(monetary_value) == 0:
-        monetary_value = np.atleast_1d(monetary_value)
-    if isinstance(frequency, pd.Series):
-        index = frequency.index
-    check_rfm(frequency)
-    x = as_float_array(frequency, "frequency")
-    m = as_float_array(monetary_value, "monetary_value")
-    if len(x) != len(m):
-        raise ValueError(f"frequency has {len(x)} values, monetary_value {len(m)}")
-    if index is None:
-        index = pd.RangeIndex(len(x))
+    """Checked ``x`` and ``zbar`` arrays, the index of the input and both as a frame.
+
+    Read like the purchase-model columns (:func:`churnlab.models._base.read_columns`); in
+    addition ``zbar`` must be positive for repeat buyers and never negative.
+    """
+    columns, index = read_columns(
+        GammaGamma._columns, frequency, {"monetary_value": monetary_value}
+    )
+    x, m = columns["frequency"], columns["monetary_value"]
     frame = pd.DataFrame({"frequency": x, "monetary_value": m}, index=index)
     bad = (x > 0) & (m <= 0)
     if bad.any():
@@ -247,9 +237,12 @@ class GammaGamma(LikelihoodModel):
         repeat = x > 0
         n_zero = int((~repeat).sum())
         if not repeat.any():
-            raise ValueError(
-                "column 'frequency': no repeat buyers (every frequency is 0); the Gamma-Gamma "
-                "model is fitted on customers with at least one repeat purchase"
+            fail(
+                "frequency",
+                "no repeat buyers: frequency is 0",
+                frame,
+                ~repeat,
+                "The Gamma-Gamma model is fitted on customers with at least one repeat purchase.",
             )
         if n_zero:
             warnings.warn(

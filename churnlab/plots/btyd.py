@@ -1,7 +1,8 @@
 """Figures of the purchase-model diagnostics and of lifetime value.
 
-Each function draws a result computed by :mod:`churnlab.diagnostics` and computes nothing new:
-``plot_x(result, *, ax=None) -> Axes``; a figure is created only when ``ax`` is None.
+Each function draws a result computed by :mod:`churnlab.diagnostics` or :mod:`churnlab.clv`
+and computes nothing new: ``plot_x(result, *, ax=None) -> Axes``; a figure is created only
+when ``ax`` is None.
 """
 
 from __future__ import annotations
@@ -269,7 +270,7 @@ def plot_clv_distribution(deciles: pd.DataFrame, *, ax: Axes | None = None) -> A
     Parameters
     ----------
     deciles : DataFrame
-        From :func:`churnlab.diagnostics.value_deciles`.
+        From :func:`churnlab.clv.value_deciles`.
     ax : Axes, optional
 
     Returns
@@ -278,7 +279,7 @@ def plot_clv_distribution(deciles: pd.DataFrame, *, ax: Axes | None = None) -> A
 
     Examples
     --------
-    >>> from churnlab.diagnostics import value_deciles
+    >>> from churnlab.clv import value_deciles
     >>> values = pd.Series(np.arange(1.0, 101.0))
     >>> ax = plot_clv_distribution(value_deciles(values))
     >>> len(ax.patches)
@@ -316,7 +317,7 @@ def plot_retention_priorities(
     Parameters
     ----------
     priorities : DataFrame
-        From :func:`churnlab.diagnostics.retention_priorities` (sorted, highest priority
+        From :func:`churnlab.clv.retention_priorities` (sorted, highest priority
         first).
     top : int
         Number of leading rows to highlight.
@@ -330,7 +331,7 @@ def plot_retention_priorities(
     --------
     >>> from churnlab import BetaGeo
     >>> from churnlab.datasets import load_cdnow_summary
-    >>> from churnlab.diagnostics import retention_priorities
+    >>> from churnlab.clv import retention_priorities
     >>> rfm = load_cdnow_summary()
     >>> model = BetaGeo().fit(rfm)
     >>> value = (30.0 * model.conditional_expected_purchases(52, rfm)).rename("clv")

@@ -10,7 +10,11 @@ from sklearn.base import clone
 
 from churnlab import BetaGeo, GammaGamma
 from churnlab.datasets import load_cdnow_summary
-from churnlab.models import ConvergenceError
+from churnlab.models import (
+    CDNOW_BGNBD_PUBLISHED,
+    CDNOW_GAMMA_GAMMA_PUBLISHED,
+    ConvergenceError,
+)
 from churnlab.models._base import collapse_rows
 
 
@@ -70,8 +74,14 @@ def test_integer_weights_equal_repeated_rows(cdnow):
 @pytest.mark.parametrize(
     ("model_class", "points"),
     [
-        (BetaGeo, [(0.243, 4.414, 0.793, 2.426), (2.0, 0.5, 5.0, 0.4), (0.05, 80.0, 0.3, 9.0)]),
-        (GammaGamma, [(6.25, 3.74, 15.44), (0.5, 12.0, 200.0), (40.0, 1.2, 0.8)]),
+        (
+            BetaGeo,
+            [tuple(CDNOW_BGNBD_PUBLISHED.values()), (2.0, 0.5, 5.0, 0.4), (0.05, 80.0, 0.3, 9.0)],
+        ),
+        (
+            GammaGamma,
+            [tuple(CDNOW_GAMMA_GAMMA_PUBLISHED.values()), (0.5, 12.0, 200.0), (40.0, 1.2, 0.8)],
+        ),
     ],
 )
 def test_analytic_gradient_matches_finite_differences(model_class, points, cdnow, repeat):

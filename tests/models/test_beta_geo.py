@@ -9,12 +9,14 @@ from sklearn.exceptions import NotFittedError
 
 from churnlab import BetaGeo, rfm_summary
 from churnlab.datasets import load_cdnow, load_cdnow_summary, simulate_bgnbd
-from churnlab.models.beta_geo import _expected_if_alive
+from churnlab.models.beta_geo import (
+    CDNOW_BGNBD_PUBLISHED,
+    CDNOW_BGNBD_PUBLISHED_LOG_LIKELIHOOD,
+    _expected_if_alive,
+)
 
-# Fader, Hardie & Lee (2005), "Counting your customers the easy way", Marketing Science
-# 24(2), section 4 (CDNOW sample, 2,357 customers, 39 weeks).
-FHL2005_PARAMS = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
-FHL2005_LOG_LIKELIHOOD = -9582.4
+# FHL (2005) estimates on the CDNOW sample, in the order (r, alpha, a, b)
+CDNOW = tuple(CDNOW_BGNBD_PUBLISHED.values())
 # Hardie, "Implementing the BG/NBD model in Excel" (note 004): E[Y(39) | x=2, t_x=30.43,
 # T=38.86] = 1.226 for customer 1 of the CDNOW sample.
 HARDIE_CUSTOMER_1 = {"t": 39.0, "x": 2, "t_x": 30.43, "T": 38.86, "expected": 1.226}
@@ -42,9 +44,9 @@ def reference(fitted):
 
 
 def test_cdnow_estimates_match_fhl2005(fitted):
-    for name, published in FHL2005_PARAMS.items():
+    for name, published in CDNOW_BGNBD_PUBLISHED.items():
         assert fitted.params_[name] == pytest.approx(published, abs=5e-4), name
-    assert fitted.log_likelihood_ == pytest.approx(FHL2005_LOG_LIKELIHOOD, abs=0.05)
+    assert fitted.log_likelihood_ == pytest.approx(CDNOW_BGNBD_PUBLISHED_LOG_LIKELIHOOD, abs=0.05)
     assert fitted.converged_ and fitted.n_iter_ > 0
     assert fitted.n_customers_ == 2357
     assert fitted.n_unique_ < 2357  # the published summary repeats many (x, t_x, T) rows
@@ -114,17 +116,17 @@ def _mpmath_conditional(params, t, x, t_x, T):
 # 1.3.0, 60 digits), printed to 17 significant digits. Frequencies and ages up to 10,000; the
 # second block of rows has z = t/(alpha+T+t) up to 0.9999 (the scipy fallback region).
 MPMATH_EQ10 = [
-    ((0.243, 4.414, 0.793, 2.426), (39.0, 10000, 9999.0, 10000.0), 38.915251933579811),
-    ((0.243, 4.414, 0.793, 2.426), (1.0, 10000, 10000.0, 10000.0), 0.99946423202200418),
-    ((0.243, 4.414, 0.793, 2.426), (10000.0, 10000, 10000.0, 10000.0), 7450.7775905342746),
-    ((0.243, 4.414, 0.793, 2.426), (39.0, 10000, 9990.0, 10000.0), 14.164868184350379),
-    ((0.243, 4.414, 0.793, 2.426), (52.0, 2000, 10000.0, 10000.0), 10.371226165893405),
-    ((0.243, 4.414, 0.793, 2.426), (39.0, 0, 0.0, 10000.0), 0.00094671718230942076),
-    ((0.243, 4.414, 0.793, 2.426), (10000.0, 0, 0.0, 1.0), 14.107246925674794),
-    ((0.243, 4.414, 0.793, 2.426), (39.0, 2, 30.43, 38.86), 1.2260281747671444),
-    ((0.243, 4.414, 0.793, 2.426), (5.0, 3, 4.0, 10.0), 0.50963758078621754),
-    ((0.243, 4.414, 0.793, 2.426), (100.0, 10000, 1000.0, 1000.0), 958.44479056486056),
-    ((0.243, 4.414, 0.793, 2.426), (3.0, 0, 0.0, 2.0), 0.10652945714626367),
+    (CDNOW, (39.0, 10000, 9999.0, 10000.0), 38.915251933579811),
+    (CDNOW, (1.0, 10000, 10000.0, 10000.0), 0.99946423202200418),
+    (CDNOW, (10000.0, 10000, 10000.0, 10000.0), 7450.7775905342746),
+    (CDNOW, (39.0, 10000, 9990.0, 10000.0), 14.164868184350379),
+    (CDNOW, (52.0, 2000, 10000.0, 10000.0), 10.371226165893405),
+    (CDNOW, (39.0, 0, 0.0, 10000.0), 0.00094671718230942076),
+    (CDNOW, (10000.0, 0, 0.0, 1.0), 14.107246925674794),
+    (CDNOW, (39.0, 2, 30.43, 38.86), 1.2260281747671444),
+    (CDNOW, (5.0, 3, 4.0, 10.0), 0.50963758078621754),
+    (CDNOW, (100.0, 10000, 1000.0, 1000.0), 958.44479056486056),
+    (CDNOW, (3.0, 0, 0.0, 2.0), 0.10652945714626367),
     ((0.5, 2.0, 3.0, 0.7), (39.0, 10000, 9999.0, 10000.0), 38.735724439911014),
     ((0.5, 2.0, 3.0, 0.7), (1.0, 10000, 10000.0, 10000.0), 0.99940030634619824),
     ((0.5, 2.0, 3.0, 0.7), (10000.0, 10000, 10000.0, 10000.0), 3749.362509016838),
@@ -243,7 +245,7 @@ def test_input_forms_give_the_same_predictions_and_keep_the_index(fitted, cdnow)
 
 def test_parameter_recovery_on_100000_simulated_customers():
     # Planted truth = the CDNOW estimates; ages spread over 30-80 periods.
-    truth = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    truth = CDNOW_BGNBD_PUBLISHED
     T = np.random.default_rng(7).uniform(30, 80, 100_000)
     data = simulate_bgnbd(100_000, **truth, T=T, seed=11)
     model = BetaGeo().fit(data)
@@ -254,21 +256,34 @@ def test_parameter_recovery_on_100000_simulated_customers():
 
 
 @pytest.mark.parametrize(
-    ("column", "change"),
+    ("column", "change", "bad_row"),
     [
-        ("frequency", {"frequency": [1.5, 0, 1]}),
-        ("frequency", {"frequency": [-1, 0, 1]}),
-        ("recency", {"recency": [1.0, 0.0, 9.0]}),  # recency > T
-        ("recency", {"recency": [-1.0, 0.0, 1.0]}),
-        ("T", {"T": [0.0, 5.0, 5.0]}),
-        ("recency", {"recency": [np.nan, 0.0, 1.0]}),
+        ("frequency", {"frequency": [1.5, 0, 1]}, "c1"),  # non-integer
+        ("frequency", {"frequency": [1, 0, -1]}, "c3"),  # negative
+        ("frequency", {"frequency": [1, np.nan, 1]}, "c2"),  # NaN
+        ("recency", {"recency": [1.0, 0.0, 9.0]}, "c3"),  # recency > T
+        ("recency", {"recency": [-1.0, 0.0, 1.0]}, "c1"),  # negative
+        ("recency", {"recency": [np.nan, 0.0, 1.0]}, "c1"),  # NaN
+        ("recency", {"recency": [1.0, 2.0, 2.0]}, "c2"),  # recency > 0 without repeats
+        ("T", {"T": [0.0, 5.0, 5.0]}, "c1"),  # age not positive
+        ("T", {"T": [5.0, np.inf, 5.0]}, "c2"),  # infinite
     ],
 )
-def test_bad_input_names_the_column(column, change):
-    data = pd.DataFrame({"frequency": [1, 0, 1], "recency": [1.0, 0.0, 2.0], "T": [5.0, 5.0, 5.0]})
+def test_bad_input_names_the_column_and_shows_the_rows(column, change, bad_row):
+    index = pd.Index(["c1", "c2", "c3"], name="customer_id")
+    data = pd.DataFrame(
+        {"frequency": [1, 0, 1], "recency": [1.0, 0.0, 2.0], "T": [5.0, 5.0, 5.0]}, index=index
+    )
     bad = data.assign(**change)
-    with pytest.raises(ValueError, match=f"'{column}'"):
-        BetaGeo().fit(bad)
+    for call in (lambda: BetaGeo().fit(bad), lambda: _FITTED_TINY.probability_alive(bad)):
+        with pytest.raises(ValueError, match=f"column '{column}'.* in 1 row") as err:
+            call()
+        shown = str(err.value).split("row(s):")[1]
+        assert bad_row in shown and not ({"c1", "c2", "c3"} - {bad_row}) & set(shown.split())
+
+
+_FITTED_TINY = BetaGeo()  # predictions check their input like fit does
+_FITTED_TINY.params_ = pd.Series(CDNOW_BGNBD_PUBLISHED)
 
 
 def test_missing_column_and_mixed_arguments_are_refused(fitted, cdnow):

@@ -10,11 +10,13 @@ from sklearn.exceptions import NotFittedError
 
 from churnlab import GammaGamma
 from churnlab.datasets import load_cdnow_summary, simulate_gamma_gamma
-from churnlab.models.gamma_gamma import INDEPENDENCE_THRESHOLD, spend_frequency_correlation
+from churnlab.models.gamma_gamma import (
+    CDNOW_GAMMA_GAMMA_PUBLISHED,
+    INDEPENDENCE_THRESHOLD,
+    spend_frequency_correlation,
+)
 
-# Fader, Hardie & Lee (2005), "RFM and CLV", JMR 42(4), and Fader & Hardie (2013), "The
-# Gamma-Gamma model of monetary value", p. 4: the 946 repeat buyers of the CDNOW sample.
-FH2013_PARAMS = {"p": 6.25, "q": 3.74, "v": 15.44}
+# The 946 repeat buyers of the CDNOW sample the published estimates are fitted on
 CDNOW_REPEAT_BUYERS = 946
 CDNOW_CUSTOMERS = 2357
 
@@ -30,7 +32,7 @@ def fitted(cdnow):
 
 
 def test_cdnow_estimates_match_fader_hardie(fitted):
-    for name, published in FH2013_PARAMS.items():
+    for name, published in CDNOW_GAMMA_GAMMA_PUBLISHED.items():
         # published to two decimals from unrounded spends; the bundled zbar is rounded to
         # cents (lifetimes 0.11.3 also finds v = 15.4477 on it)
         assert fitted.params_[name] == pytest.approx(published, abs=0.01), name
@@ -46,9 +48,12 @@ def test_zero_frequency_rows_are_left_out_with_a_warning(cdnow, fitted):
     assert model.n_customers_ == CDNOW_REPEAT_BUYERS
 
 
-def test_no_repeat_buyers_is_an_error():
-    with pytest.raises(ValueError, match="'frequency': no repeat buyers"):
-        GammaGamma().fit([0, 0, 0], [0.0, 0.0, 0.0])
+def test_no_repeat_buyers_is_an_error_showing_the_rows():
+    data = pd.DataFrame({"frequency": [0, 0], "monetary_value": [0.0, 0.0]}, index=[11, 12])
+    with pytest.raises(ValueError, match="column 'frequency': no repeat buyers.* in 2 row") as err:
+        GammaGamma().fit(data)
+    shown = str(err.value).split("row(s):")[1].split()
+    assert "11" in shown and "12" in shown
 
 
 def test_predictions_match_lifetimes(fitted, cdnow):
@@ -121,7 +126,7 @@ def test_correlated_spend_warns():
 def test_parameter_recovery_on_100000_simulated_customers():
     # Planted truth = the CDNOW estimates. One to three repeat purchases a customer: small
     # frequencies carry most of the information on p (for large x, zbar only reveals p / nu).
-    truth = {"p": 6.25, "q": 3.74, "v": 15.44}
+    truth = CDNOW_GAMMA_GAMMA_PUBLISHED
     x = pd.Series(np.random.default_rng(7).integers(1, 4, 100_000))
     data = simulate_gamma_gamma(x, **truth, seed=11)
     model = GammaGamma().fit(data)
@@ -131,13 +136,26 @@ def test_parameter_recovery_on_100000_simulated_customers():
         assert lo < value < hi, name
 
 
-def test_bad_spend_names_the_column():
-    with pytest.raises(ValueError, match="'monetary_value'"):
-        GammaGamma().fit([1, 2, 3], [10.0, -1.0, 5.0])
-    with pytest.raises(ValueError, match="'monetary_value'"):
-        GammaGamma().fit([1, 2, 3], [10.0, np.nan, 5.0])
-    with pytest.raises(ValueError, match="'frequency'"):
-        GammaGamma().fit([1, 2.5, 3], [10.0, 1.0, 5.0])
+@pytest.mark.parametrize(
+    ("column", "frequency", "spend", "bad_row"),
+    [
+        ("monetary_value", [1, 2, 3], [10.0, -1.0, 5.0], 21),  # negative
+        ("monetary_value", [1, 2, 3], [10.0, 0.0, 5.0], 21),  # zero for a repeat buyer
+        ("monetary_value", [1, 2, 3], [10.0, 4.0, np.nan], 22),  # NaN
+        ("frequency", [1, 2.5, 3], [10.0, 1.0, 5.0], 21),  # non-integer
+        ("frequency", [1, -2, 3], [10.0, 1.0, 5.0], 21),  # negative
+        ("frequency", [np.nan, 2, 3], [10.0, 1.0, 5.0], 20),  # NaN
+    ],
+)
+def test_bad_spend_names_the_column_and_shows_the_rows(column, frequency, spend, bad_row):
+    data = pd.DataFrame({"frequency": frequency, "monetary_value": spend}, index=[20, 21, 22])
+    with pytest.raises(ValueError, match=f"column '{column}'.* in 1 row") as err:
+        GammaGamma().fit(data)
+    shown = str(err.value).split("row(s):")[1].split()
+    assert str(bad_row) in shown and not ({"20", "21", "22"} - {str(bad_row)}) & set(shown)
+
+
+def test_missing_spend_column_is_refused():
     with pytest.raises(ValueError, match="missing column"):
         GammaGamma().fit(pd.DataFrame({"frequency": [1, 2]}))
 

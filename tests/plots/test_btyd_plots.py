@@ -11,6 +11,7 @@ import pytest
 from matplotlib.axes import Axes
 
 from churnlab import BetaGeo, calibration_holdout_split
+from churnlab.clv import retention_priorities, value_deciles
 from churnlab.datasets import load_cdnow, load_cdnow_summary
 from churnlab.diagnostics import (
     calibration_holdout_table,
@@ -18,10 +19,9 @@ from churnlab.diagnostics import (
     holdout_validation,
     period_transactions,
     probability_alive_matrix,
-    retention_priorities,
     tracking,
-    value_deciles,
 )
+from churnlab.models import CDNOW_BGNBD_PUBLISHED
 from churnlab.plots.btyd import (
     plot_calibration_holdout,
     plot_clv_distribution,
@@ -32,14 +32,11 @@ from churnlab.plots.btyd import (
     plot_tracking,
 )
 
-#: BG/NBD estimates for the CDNOW sample, Fader, Hardie & Lee (2005), section 4.
-PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
-
 
 @pytest.fixture(scope="module")
 def model():
     fitted = BetaGeo()
-    fitted.params_ = pd.Series(PUBLISHED)[["r", "alpha", "a", "b"]]
+    fitted.params_ = pd.Series(CDNOW_BGNBD_PUBLISHED)[["r", "alpha", "a", "b"]]
     return fitted
 
 
