@@ -7,22 +7,15 @@ when ``ax`` is None.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from churnlab.diagnostics import HoldoutValidation, PeriodTransactions, Tracking
-from churnlab.plots.style import PALETTE
+from churnlab.plots.style import PALETTE, axes_or_new
 
 _UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months"}
-
-
-def _axes(ax: Axes | None) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots()
-    return ax
 
 
 def plot_period_transactions(result: PeriodTransactions, *, ax: Axes | None = None) -> Axes:
@@ -40,6 +33,7 @@ def plot_period_transactions(result: PeriodTransactions, *, ax: Axes | None = No
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> from churnlab import BetaGeo
     >>> from churnlab.datasets import load_cdnow_summary
     >>> from churnlab.diagnostics import period_transactions
@@ -49,7 +43,7 @@ def plot_period_transactions(result: PeriodTransactions, *, ax: Axes | None = No
     'Repeat transactions in the calibration period'
     >>> plt.close("all")
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     table = result.table
     position = np.arange(len(table))
     width = 0.4
@@ -78,7 +72,7 @@ def _unit(matrix: pd.DataFrame) -> str:
 
 
 def _plot_grid(matrix: pd.DataFrame, ax: Axes | None, label: str, title: str, **kwargs) -> Axes:
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     frequency = matrix.columns.to_numpy(float)
     recency = matrix.index.to_numpy(float)
     values = np.ma.masked_invalid(matrix.to_numpy(float))
@@ -108,6 +102,7 @@ def plot_frequency_recency_matrix(matrix: pd.DataFrame, *, ax: Axes | None = Non
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> from churnlab import BetaGeo
     >>> from churnlab.datasets import load_cdnow_summary
     >>> from churnlab.diagnostics import frequency_recency_matrix
@@ -144,6 +139,7 @@ def plot_probability_alive_matrix(matrix: pd.DataFrame, *, ax: Axes | None = Non
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> from churnlab import BetaGeo
     >>> from churnlab.datasets import load_cdnow_summary
     >>> from churnlab.diagnostics import probability_alive_matrix
@@ -178,6 +174,7 @@ def plot_calibration_holdout(
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> from churnlab import BetaGeo, calibration_holdout_split
     >>> from churnlab.datasets import load_cdnow
     >>> from churnlab.diagnostics import holdout_validation
@@ -188,7 +185,7 @@ def plot_calibration_holdout(
     ['Actual', 'Model']
     >>> plt.close("all")
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     table = result.table if isinstance(result, HoldoutValidation) else result
     position = np.arange(len(table))
     ax.plot(position, table["actual_mean"], marker="o", label="Actual", color=PALETTE[0])
@@ -226,6 +223,7 @@ def plot_tracking(result: Tracking, *, cumulative: bool = True, ax: Axes | None 
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> from churnlab import BetaGeo, calibration_holdout_split
     >>> from churnlab.datasets import load_cdnow
     >>> from churnlab.diagnostics import tracking
@@ -237,7 +235,7 @@ def plot_tracking(result: Tracking, *, cumulative: bool = True, ax: Axes | None 
     'Cumulative repeat transactions'
     >>> plt.close("all")
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     table = result.table
     suffix = "_cumulative" if cumulative else ""
     period = table.index.to_numpy()
@@ -279,6 +277,7 @@ def plot_clv_distribution(deciles: pd.DataFrame, *, ax: Axes | None = None) -> A
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> from churnlab.clv import value_deciles
     >>> values = pd.Series(np.arange(1.0, 101.0))
     >>> ax = plot_clv_distribution(value_deciles(values))
@@ -286,7 +285,7 @@ def plot_clv_distribution(deciles: pd.DataFrame, *, ax: Axes | None = None) -> A
     10
     >>> plt.close("all")
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     groups = deciles.index.to_numpy()
     n_groups = len(groups)
     bars = ax.bar(groups, deciles["value_share"], color=PALETTE[0], label="Share of value")
@@ -329,6 +328,7 @@ def plot_retention_priorities(
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> from churnlab import BetaGeo
     >>> from churnlab.datasets import load_cdnow_summary
     >>> from churnlab.clv import retention_priorities
@@ -342,7 +342,7 @@ def plot_retention_priorities(
     """
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
         raise ValueError(f"top must be a positive integer, got {top!r}")
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     first, rest = priorities.iloc[:top], priorities.iloc[top:]
     ax.scatter(
         rest["p_alive"],
