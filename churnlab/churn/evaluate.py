@@ -88,6 +88,15 @@ def _group_sums(y: np.ndarray, weights: np.ndarray, order, starts):
     return pos, neg
 
 
+def _ranked_counts(y_true, score):
+    """Checked labels and scores, their ranking and the churners / non-churners per tie block."""
+    y = _check_labels(y_true)
+    s = _check_score(score, len(y))
+    order, starts = _ranked_groups(s)
+    pos, neg = _group_sums(y, np.ones_like(y), order, starts)
+    return y, s, order, starts, pos, neg
+
+
 def _auc(pos, neg):
     """Mann-Whitney AUC from tie blocks in descending score order (ties count one half)."""
     P, N = pos.sum(-1), neg.sum(-1)
@@ -151,10 +160,7 @@ def evaluate(y_true, score, *, n_bins: int = 10) -> dict:
     >>> r["roc_auc"], round(r["brier"], 4), r["top_decile_lift"]
     (0.75, 0.1581, 2.0)
     """
-    y = _check_labels(y_true)
-    s = _check_score(score, len(y))
-    order, starts = _ranked_groups(s)
-    pos, neg = _group_sums(y, np.ones_like(y), order, starts)
+    y, s, _, _, pos, neg = _ranked_counts(y_true, score)
     probability = _is_probability(s)
     if probability:
         p = np.clip(s, _LOG_LOSS_EPS, 1 - _LOG_LOSS_EPS)
@@ -274,10 +280,8 @@ def gains_curve(y_true, score) -> pd.DataFrame:
     3               0.75   1.0   1.333333
     4               1.00   1.0   1.0
     """
-    y = _check_labels(y_true)
-    s = _check_score(score, len(y))
-    order, starts = _ranked_groups(s)
-    return _gains_from_groups(*_group_sums(y, np.ones_like(y), order, starts))
+    *_, pos, neg = _ranked_counts(y_true, score)
+    return _gains_from_groups(pos, neg)
 
 
 def gains_table(y_true, score, *, n_groups: int = 10) -> pd.DataFrame:
@@ -299,12 +303,9 @@ def gains_table(y_true, score, *, n_groups: int = 10) -> pd.DataFrame:
     1           1.0   1.0
     2           1.0   1.0
     """
-    y = _check_labels(y_true)
-    s = _check_score(score, len(y))
     if isinstance(n_groups, bool) or not isinstance(n_groups, (int, np.integer)) or n_groups < 1:
         raise ValueError(f"n_groups={n_groups!r} must be a positive integer")
-    order, starts = _ranked_groups(s)
-    pos, neg = _group_sums(y, np.ones_like(y), order, starts)
+    y, _, _, _, pos, neg = _ranked_counts(y_true, score)
     fractions = np.arange(1, n_groups + 1) / n_groups
     cum = np.array([float(_captured(pos, neg, f)[0]) for f in fractions])
     cum[-1] = pos.sum()

@@ -218,7 +218,8 @@ def make_churn_dataset(
     label_end = cut_day + h_days
     if label_end > end_day:
         raise ValueError(
-            f"the label window ({_day_to_date(cut_day)}, {_day_to_date(label_end)}] runs past "
+            f"cutoff={cutoff!r} with horizon={horizon!r}: the label window "
+            f"({_day_to_date(cut_day)}, {_day_to_date(label_end)}] runs past "
             f"the end of the data ({_day_to_date(end_day)}): customers who buy after "
             f"{_day_to_date(end_day)} would be labelled churned wrongly. Use an earlier cutoff "
             "or a shorter horizon, or pass data_end= if observation continued after the last "

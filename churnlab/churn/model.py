@@ -21,7 +21,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -167,8 +167,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         X, y = validate_data(self, X, y)
-        target = type_of_target(y)
-        if target not in ("binary", "unknown") or np.unique(y).size > 2:
+        target = type_of_target(y, input_name="y", raise_unknown=True)
+        if target != "binary":
             raise ValueError(
                 "Only binary classification is supported. ChurnModel needs labels 1 = churned "
                 f"and 0 = stayed; got a {target} target"
@@ -184,10 +184,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.scaler_ = None
         if self.method == "logistic":
             self.scaler_ = StandardScaler().fit(np.arcsinh(X), sample_weight=sample_weight)
-        learner = self._learner()
-        if self.calibration is None:
-            model = clone(learner)
-        else:
+        model = self._learner()
+        if self.calibration is not None:
             cv = self.cv
             if isinstance(cv, Integral):
                 n_min = int(np.bincount(np.searchsorted(self.classes_, y)).min())
@@ -197,7 +195,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
                         "use calibration=None or fewer folds"
                     )
                 cv = StratifiedKFold(cv, shuffle=False)
-            model = CalibratedClassifierCV(learner, method=self.calibration, cv=cv)
+            model = CalibratedClassifierCV(model, method=self.calibration, cv=cv)
         with threadpool_limits(limits=self.n_threads, user_api="openmp"):
             model.fit(self._transform(X), y, sample_weight=sample_weight)
         self.estimator_ = model

@@ -35,7 +35,7 @@ import pandas as pd
 from scipy.stats import beta as beta_dist
 
 from churnlab._validation import fail
-from churnlab.churn.evaluate import _check_labels, _check_score, _group_sums, _ranked_groups
+from churnlab.churn.evaluate import _check_labels, _check_score, _ranked_counts, _ranked_groups
 
 #: Default campaign of Verbraken, Verbeke & Baesens (2013), section 5: CLV 200, incentive
 #: 10, contact cost 1, acceptance rate gamma ~ Beta(6, 14) (mean 0.3).
@@ -134,7 +134,7 @@ def _check_campaign(clv, incentive, contact, n: int | None = None):
         raise ValueError("clv must be a single number here")
     values = np.asarray(clv, dtype=float).reshape(-1)
     if values.size != n:
-        raise ValueError(f"clv has {values.size} values but y_true has {n}")
+        raise ValueError(f"clv has {values.size} values for {n} customers: pass one per customer")
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
         fail("clv", "negative, NaN or infinite lifetime values", pd.DataFrame({"clv": values}), bad)
@@ -159,10 +159,7 @@ def roc_convex_hull(y_true, score) -> pd.DataFrame:
     2  0.5  1.0        0.7
     3  1.0  1.0        0.1
     """
-    y = _check_labels(y_true)
-    s = _check_score(score, len(y))
-    order, starts = _ranked_groups(s)
-    pos, neg = _group_sums(y, np.ones_like(y), order, starts)
+    _, s, order, starts, pos, neg = _ranked_counts(y_true, score)
     fpr = np.r_[0.0, np.cumsum(neg) / neg.sum()]
     tpr = np.r_[0.0, np.cumsum(pos) / pos.sum()]
     thresholds = np.r_[np.inf, s[order][starts]]
@@ -371,3 +368,63 @@ def mpc(
         threshold=float(row["threshold"]),
         profit=float(row["profit"]),
     )
+
+
+def expected_gain(
+    churn_probability,
+    clv=PAPER_CLV,
+    incentive: float = PAPER_INCENTIVE,
+    contact: float = PAPER_CONTACT,
+    accept_rate: float = PAPER_ACCEPT_RATE,
+):
+    """Expected profit of contacting each customer, from predicted churn probabilities.
+
+    The gain of :func:`profit_curve` for customer i, with the unknown outcome y_i replaced
+    by the predicted probability p_i:
+
+        E[gain_i] = p_i (accept_rate (clv_i - incentive) - contact)
+                    - (1 - p_i) (incentive + contact).
+
+    It needs no labels, so it decides *before* a campaign whom to contact: everyone with a
+    positive expected gain, which maximises the expected profit when the probabilities are
+    calibrated. Ordering customers by it gives the list of :func:`profit_curve`.
+
+    Parameters
+    ----------
+    churn_probability : array-like or Series
+        Calibrated P(churn) of each customer.
+    clv : float or array-like aligned with ``churn_probability``
+        Value of retaining each customer.
+    incentive, contact, accept_rate : float
+        The campaign, as in :func:`profit_curve`.
+
+    Returns
+    -------
+    Series ``expected_gain`` (indexed like ``churn_probability`` when it is a Series).
+
+    Examples
+    --------
+    A sure churner worth 100 earns 0.3 x 90 - 1 = 26; a sure stayer costs 11; at
+    p = 0.5 the gain is (26 - 11) / 2 = 7.5.
+
+    >>> expected_gain([1.0, 0.0, 0.5], clv=100).tolist()
+    [26.0, -11.0, 7.5]
+    """
+    index = churn_probability.index if isinstance(churn_probability, pd.Series) else None
+    p = _check_score(churn_probability, np.size(churn_probability), "churn_probability")
+    bad = (p < 0) | (p > 1)
+    if bad.any():
+        fail(
+            "churn_probability",
+            "values outside [0, 1]",
+            pd.DataFrame({"churn_probability": p}),
+            bad,
+            "Pass calibrated probabilities, e.g. ChurnModel.predict_proba(X)[:, 1].",
+        )
+    values = _check_campaign(clv, incentive, contact, len(p))
+    if not 0 <= accept_rate <= 1:
+        raise ValueError(f"accept_rate={accept_rate!r} must lie within [0, 1]")
+    gain = p * (accept_rate * (np.asarray(values) - incentive) - contact) - (1 - p) * (
+        incentive + contact
+    )
+    return pd.Series(gain, index=index, name="expected_gain")

@@ -39,6 +39,21 @@ def _label(name: str, text: str) -> str:
     return f"{name} ({text})" if name else text
 
 
+def _draw_curves(ax: Axes, results, table: str, x: str, y: str, label) -> dict[str, dict]:
+    """One line per result: columns ``x`` and ``y`` of ``result[table]``, ``label(name, r)``."""
+    items = _results(results)
+    for (name, r), colour in zip(items.items(), _cycle(), strict=False):
+        ax.plot(r[table][x], r[table][y], color=colour, label=label(name, r))
+    return items
+
+
+def _unit_square(ax: Axes, *, xlabel: str, ylabel: str, title: str, legend: str) -> Axes:
+    """Labels, the [0, 1] x [0, 1] frame of a rate-against-rate chart, and the legend."""
+    ax.set(xlabel=xlabel, ylabel=ylabel, xlim=(0, 1), ylim=(0, 1.01), title=title)
+    ax.legend(loc=legend)
+    return ax
+
+
 def plot_roc(results, *, ax: Axes | None = None) -> Axes:
     """ROC curves of one or several :func:`churnlab.churn.evaluate` results, AUC in the legend.
 
@@ -50,23 +65,17 @@ def plot_roc(results, *, ax: Axes | None = None) -> Axes:
     ['model (AUC 1.000)', 'chance']
     """
     ax = _axes(ax)
-    for (name, r), colour in zip(_results(results).items(), _cycle(), strict=False):
-        ax.plot(
-            r["roc"]["fpr"],
-            r["roc"]["tpr"],
-            color=colour,
-            label=_label(name, f"AUC {r['roc_auc']:.3f}"),
-        )
+    _draw_curves(
+        ax, results, "roc", "fpr", "tpr", lambda n, r: _label(n, f"AUC {r['roc_auc']:.3f}")
+    )
     ax.plot([0, 1], [0, 1], color=_GREY, linestyle="--", linewidth=1, label="chance")
-    ax.set(
+    return _unit_square(
+        ax,
         xlabel="False positive rate (stayers flagged)",
         ylabel="True positive rate (churners flagged)",
-        xlim=(0, 1),
-        ylim=(0, 1.01),
         title="ROC curve",
+        legend="lower right",
     )
-    ax.legend(loc="lower right")
-    return ax
 
 
 def plot_precision_recall(results, *, ax: Axes | None = None) -> Axes:
@@ -80,25 +89,18 @@ def plot_precision_recall(results, *, ax: Axes | None = None) -> Axes:
     'Recall (share of churners reached)'
     """
     ax = _axes(ax)
-    items = _results(results)
-    for (name, r), colour in zip(items.items(), _cycle(), strict=False):
-        ax.plot(
-            r["pr"]["recall"],
-            r["pr"]["precision"],
-            color=colour,
-            label=_label(name, f"AP {r['pr_auc']:.3f}"),
-        )
+    items = _draw_curves(
+        ax, results, "pr", "recall", "precision", lambda n, r: _label(n, f"AP {r['pr_auc']:.3f}")
+    )
     rate = next(iter(items.values()))["churn_rate"]
     ax.axhline(rate, color=_GREY, linestyle="--", linewidth=1, label=f"churn rate {rate:.1%}")
-    ax.set(
+    return _unit_square(
+        ax,
         xlabel="Recall (share of churners reached)",
         ylabel="Precision (churners / flagged)",
-        xlim=(0, 1),
-        ylim=(0, 1.01),
         title="Precision-recall",
+        legend="lower left",
     )
-    ax.legend(loc="lower left")
-    return ax
 
 
 def plot_gains(results, *, ax: Axes | None = None) -> Axes:
@@ -112,22 +114,19 @@ def plot_gains(results, *, ax: Axes | None = None) -> Axes:
     3
     """
     ax = _axes(ax)
-    items = _results(results)
-    for (name, r), colour in zip(items.items(), _cycle(), strict=False):
-        g = r["gains"]
-        ax.plot(g["fraction_targeted"], g["gain"], color=colour, label=name or "model")
+    items = _draw_curves(
+        ax, results, "gains", "fraction_targeted", "gain", lambda n, r: n or "model"
+    )
     rate = next(iter(items.values()))["churn_rate"]
     ax.plot([0, rate, 1], [0, 1, 1], color=_GREY, linewidth=1, linestyle=":", label="perfect")
     ax.plot([0, 1], [0, 1], color=_GREY, linestyle="--", linewidth=1, label="random")
-    ax.set(
+    return _unit_square(
+        ax,
         xlabel="Share of customers contacted (highest scores first)",
         ylabel="Share of churners reached",
-        xlim=(0, 1),
-        ylim=(0, 1.01),
         title="Cumulative gains",
+        legend="lower right",
     )
-    ax.legend(loc="lower right")
-    return ax
 
 
 def plot_lift(results, *, ax: Axes | None = None) -> Axes:
@@ -141,9 +140,8 @@ def plot_lift(results, *, ax: Axes | None = None) -> Axes:
     'Cumulative lift'
     """
     ax = _axes(ax)
-    for (name, r), colour in zip(_results(results).items(), _cycle(), strict=False):
-        g = r["gains"].iloc[1:]
-        ax.plot(g["fraction_targeted"], g["lift"], color=colour, label=name or "model")
+    # the lift is undefined (NaN) at the origin, which matplotlib leaves out of the line
+    _draw_curves(ax, results, "gains", "fraction_targeted", "lift", lambda n, r: n or "model")
     ax.axhline(1.0, color=_GREY, linestyle="--", linewidth=1, label="random")
     ax.set(
         xlabel="Share of customers contacted (highest scores first)",
@@ -184,15 +182,13 @@ def plot_calibration(results, *, ax: Axes | None = None) -> Axes:
             label=name or "model",
         )
     ax.plot([0, 1], [0, 1], color=_GREY, linestyle="--", linewidth=1, label="perfectly calibrated")
-    ax.set(
+    return _unit_square(
+        ax,
         xlabel="Predicted churn probability",
         ylabel="Observed churn rate",
-        xlim=(0, 1),
-        ylim=(0, 1.01),
         title="Calibration",
+        legend="upper left",
     )
-    ax.legend(loc="upper left")
-    return ax
 
 
 def plot_permutation_importance(

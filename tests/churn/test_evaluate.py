@@ -150,7 +150,7 @@ def test_bootstrap_bad_input(scored):
 @pytest.mark.parametrize(
     ("y", "score", "match"),
     [
-        (np.ones(5), np.arange(5.0), "one class"),
+        (np.ones(5), np.arange(5.0), "y_true holds one class only"),
         ([0, 1, 2], [0.1, 0.2, 0.3], "labels other than 0 and 1"),
         ([0, 1, 1], [0.1, np.nan, 0.3], "NaN or infinite"),
         ([0, 1, 1], [0.1, 0.3], "has 2 values"),

@@ -105,7 +105,7 @@ def test_bad_parameters(data, params, match):
 
 def test_single_class_label_is_an_error(data):
     X, _ = data
-    with pytest.raises(ValueError, match="one class"):
+    with pytest.raises(ValueError, match="y holds one class only"):
         ChurnModel().fit(X, np.ones(len(X), dtype=int))
 
 

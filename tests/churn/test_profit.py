@@ -6,7 +6,7 @@ import pytest
 from scipy.integrate import quad
 from scipy.stats import beta as beta_dist
 
-from churnlab.churn import empc, mpc, profit_curve, roc_convex_hull
+from churnlab.churn import empc, expected_gain, mpc, profit_curve, roc_convex_hull
 
 CLV, D, F, ALPHA, BETA = 200.0, 10.0, 1.0, 6.0, 14.0  # the paper's default campaign
 
@@ -181,3 +181,25 @@ def test_profit_curve_bad_inputs(scored):
         profit_curve(y, s, accept_rate=1.5)
     with pytest.raises(ValueError, match="one class"):
         empc(np.ones(5), np.arange(5))
+
+
+def test_expected_gain_hand_computed_and_consistent_with_the_profit_curve():
+    # p = 0.8, clv 300: 0.8 (0.3 x 290 - 1) - 0.2 x 11 = 0.8 x 86 - 2.2 = 66.6;
+    # p = 0.1, clv 20: 0.1 (0.3 x 10 - 1) - 0.9 x 11 = 0.2 - 9.9 = -9.7.
+    p = pd.Series([0.8, 0.1], index=pd.Index([7, 9], name="customer_id"))
+    gain = expected_gain(p, clv=[300.0, 20.0], accept_rate=0.3)
+    np.testing.assert_allclose(gain, [66.6, -9.7])
+    assert gain.index.tolist() == [7, 9] and gain.name == "expected_gain"
+    # With the outcomes themselves as probabilities, the gains add up to the profit curve's
+    # total profit of contacting everybody.
+    y = np.array([1, 0, 1, 1, 0])
+    clv = np.array([300.0, 80.0, 50.0, 12.0, 500.0])
+    total = profit_curve(y, np.arange(5.0), clv=clv)["profit"].iloc[-1]
+    assert expected_gain(y.astype(float), clv=clv).sum() == pytest.approx(total)
+
+
+def test_expected_gain_bad_input():
+    with pytest.raises(ValueError, match="column 'churn_probability'"):
+        expected_gain([0.5, 1.2], clv=100.0)
+    with pytest.raises(ValueError, match="clv has 1 values"):
+        expected_gain([0.5, 0.2], clv=[100.0])
