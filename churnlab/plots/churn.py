@@ -10,20 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from churnlab.plots.style import PALETTE
+from churnlab.plots.style import PALETTE, axes_or_new
 
 _GREY = "#7f7f7f"
-
-
-def _axes(ax: Axes | None) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots()
-    return ax
 
 
 def _results(results) -> dict[str, dict]:
@@ -64,7 +57,7 @@ def plot_roc(results, *, ax: Axes | None = None) -> Axes:
     >>> ax.get_legend_handles_labels()[1]
     ['model (AUC 1.000)', 'chance']
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     _draw_curves(
         ax, results, "roc", "fpr", "tpr", lambda n, r: _label(n, f"AUC {r['roc_auc']:.3f}")
     )
@@ -88,7 +81,7 @@ def plot_precision_recall(results, *, ax: Axes | None = None) -> Axes:
     >>> ax.get_xlabel()
     'Recall (share of churners reached)'
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     items = _draw_curves(
         ax, results, "pr", "recall", "precision", lambda n, r: _label(n, f"AP {r['pr_auc']:.3f}")
     )
@@ -113,7 +106,7 @@ def plot_gains(results, *, ax: Axes | None = None) -> Axes:
     >>> len(ax.lines)
     3
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     items = _draw_curves(
         ax, results, "gains", "fraction_targeted", "gain", lambda n, r: n or "model"
     )
@@ -139,7 +132,7 @@ def plot_lift(results, *, ax: Axes | None = None) -> Axes:
     >>> ax.get_ylabel()
     'Cumulative lift'
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     # the lift is undefined (NaN) at the origin, which matplotlib leaves out of the line
     _draw_curves(ax, results, "gains", "fraction_targeted", "lift", lambda n, r: n or "model")
     ax.axhline(1.0, color=_GREY, linestyle="--", linewidth=1, label="random")
@@ -165,7 +158,7 @@ def plot_calibration(results, *, ax: Axes | None = None) -> Axes:
     >>> ax.get_xlabel()
     'Predicted churn probability'
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     for (name, r), colour in zip(_results(results).items(), _cycle(), strict=False):
         table = r["calibration"]
         if table is None:
@@ -210,7 +203,7 @@ def plot_permutation_importance(
             f"importance lacks column(s) {sorted(missing)}: pass the table of "
             "churnlab.churn.permutation_importance"
         )
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     table = importance.head(top)
     positions = np.arange(len(table))[::-1]
     ax.barh(
@@ -244,7 +237,7 @@ def plot_profit_curve(curves, *, ax: Axes | None = None, best=None) -> Axes:
     >>> ax.get_ylabel()
     'Campaign profit'
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     if isinstance(curves, pd.DataFrame):
         curves = {"": curves}
     for (name, curve), colour in zip(curves.items(), _cycle(), strict=False):
