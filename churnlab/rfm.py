@@ -48,6 +48,83 @@ def unit_days(time_unit: str) -> float:
         ) from None
 
 
+def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Position of each row's customer among the sorted distinct ids, and those ids.
+
+    Integer ids of moderate range are mapped by direct indexing (no hashing, no sort of the
+    rows); other ids are factorized unsorted and only the distinct ids are sorted, which is
+    several times faster than sorting every row's id.
+    """
+    values = ids.to_numpy()
+    if values.dtype.kind in "iu" and len(values):
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 4 * len(values) + 1024:
+            offset = (values - low).astype(np.int64)
+            present = np.zeros(high - low + 1, dtype=bool)
+            present[offset] = True
+            rank = np.cumsum(present) - 1
+            distinct = np.flatnonzero(present) + low
+            return rank[offset], pd.Index(distinct.astype(values.dtype), name=ids.name)
+    codes, uniques = pd.factorize(ids, sort=False)
+    uniques = pd.Index(uniques)
+    order = uniques.argsort()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes], uniques[order]
+
+
+def _transactions(
+    transactions: pd.DataFrame,
+    customer_col: str,
+    date_col: str,
+    amount_col: str | None,
+) -> tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray]:
+    """Validate transactions and return them as arrays, one entry per transaction.
+
+    Returns the customer ids (sorted), and per transaction the customer's position in those
+    ids, the day (integer days since the epoch) and the amount (zeros when ``amount_col`` is
+    None).
+    """
+    require_dataframe(transactions, "transactions")
+    columns = [customer_col, date_col] + ([amount_col] if amount_col is not None else [])
+    require_columns(transactions, columns, "transactions")
+    require_no_nan(transactions, [customer_col] + ([amount_col] if amount_col else []))
+    dates = parse_dates(transactions, date_col)
+    days = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    codes, ids = _customer_codes(transactions[customer_col])
+    if amount_col is not None:
+        amounts = pd.to_numeric(transactions[amount_col], errors="coerce").to_numpy(float)
+        bad = ~np.isfinite(amounts)
+        if bad.any():
+            fail(amount_col, "amounts that are not finite numbers", transactions, bad)
+    else:
+        amounts = np.zeros(len(transactions))
+    return ids, codes, days, amounts
+
+
+def _day_keys(customer: np.ndarray, day: np.ndarray, n_customers: int):
+    """The packed key ``customer * span + (day - first day)``, its span and first day.
+
+    The key is 32-bit when it fits, which sorts about twice as fast as 64-bit.
+    """
+    low = int(day.min())
+    span = int(day.max()) - low + 1
+    key = customer * span + (day - low)
+    if n_customers * span <= np.iinfo(np.int32).max:
+        key = key.astype(np.int32)
+    return key, span, low
+
+
+def _distinct_days(customer: np.ndarray, day: np.ndarray, n_customers: int) -> np.ndarray:
+    """Number of distinct purchase days of each customer (one sort of a packed key)."""
+    if len(day) == 0:
+        return np.zeros(n_customers, dtype=np.int64)
+    key, span, _ = _day_keys(customer, day, n_customers)
+    key = np.sort(key)
+    first = np.r_[True, key[1:] != key[:-1]]
+    return np.bincount(key[first] // span, minlength=n_customers)
+
+
 def _purchase_days(
     transactions: pd.DataFrame,
     customer_col: str,
@@ -60,52 +137,44 @@ def _purchase_days(
     the customer's position in the ids, the day as integer days since the epoch, and the day's
     total amount (zeros when ``amount_col`` is None).
     """
-    require_dataframe(transactions, "transactions")
-    columns = [customer_col, date_col] + ([amount_col] if amount_col is not None else [])
-    require_columns(transactions, columns, "transactions")
-    require_no_nan(transactions, [customer_col] + ([amount_col] if amount_col else []))
-    dates = parse_dates(transactions, date_col)
-    days = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
-    codes, ids = pd.factorize(transactions[customer_col], sort=True)
-    if amount_col is not None:
-        amounts = pd.to_numeric(transactions[amount_col], errors="coerce").to_numpy(float)
-        bad = ~np.isfinite(amounts)
-        if bad.any():
-            fail(amount_col, "amounts that are not finite numbers", transactions, bad)
-    else:
-        amounts = np.zeros(len(transactions))
+    ids, codes, days, amounts = _transactions(transactions, customer_col, date_col, amount_col)
     if len(days) == 0:
-        return ids, codes.astype(np.int64), days, amounts
-    span = int(days.max() - days.min()) + 1
-    key = codes.astype(np.int64) * span + (days - days.min())
+        return ids, codes, days, amounts
+    key, span, low = _day_keys(codes, days, len(ids))
     order = np.argsort(key, kind="stable")
-    key_sorted = key[order]
+    key_sorted = key[order].astype(np.int64)
     starts = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]])
     day_amount = np.add.reduceat(amounts[order], starts)
     first = key_sorted[starts]
-    return ids, first // span, first % span + days.min(), day_amount
+    return ids, first // span, first % span + low, day_amount
 
 
 def _summarise(
     customer: np.ndarray,
     day: np.ndarray,
-    day_amount: np.ndarray,
+    amount: np.ndarray,
     n_customers: int,
     end_day: int,
     unit: float,
 ) -> dict[str, np.ndarray]:
-    """Per-customer frequency / recency / T / monetary value from sorted purchase days."""
-    n_days = np.bincount(customer, minlength=n_customers)
+    """Per-customer frequency / recency / T / monetary value from per-transaction arrays.
+
+    The mean spend of repeat purchase days is (total spend - spend on the first day) / number
+    of repeat days, so no per-day sums are needed.
+    """
+    n_days = _distinct_days(customer, day, n_customers)
     has = n_days > 0
-    starts = np.r_[0, np.cumsum(n_days)[:-1]]
-    last_idx = np.cumsum(n_days) - 1
-    first_day = np.where(has, day[np.minimum(starts, len(day) - 1)] if len(day) else 0, 0)
-    last_day = np.where(has, day[np.maximum(last_idx, 0)] if len(day) else 0, 0)
-    total = np.bincount(customer, weights=day_amount, minlength=n_customers)
-    first_amount = np.where(has, day_amount[np.minimum(starts, len(day) - 1)] if len(day) else 0, 0)
+    first_day = np.full(n_customers, np.iinfo(np.int64).max)
+    np.minimum.at(first_day, customer, day)
+    last_day = np.full(n_customers, np.iinfo(np.int64).min)
+    np.maximum.at(last_day, customer, day)
+    first_day = np.where(has, first_day, 0)
+    last_day = np.where(has, last_day, 0)
+    total = np.bincount(customer, weights=amount, minlength=n_customers)
+    on_first = day == first_day[customer]
+    first_amount = np.bincount(customer[on_first], weights=amount[on_first], minlength=n_customers)
     frequency = np.maximum(n_days - 1, 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        monetary = np.where(frequency > 0, (total - first_amount) / np.maximum(frequency, 1), 0.0)
+    monetary = np.where(frequency > 0, (total - first_amount) / np.maximum(frequency, 1), 0.0)
     return {
         "has": has,
         "frequency": frequency,
@@ -158,12 +227,12 @@ def rfm_summary(
     2                    0      0.0  3.0             0.0
     """
     unit = unit_days(time_unit)
-    ids, customer, day, day_amount = _purchase_days(
-        transactions, customer_col, date_col, amount_col
-    )
+    ids, customer, day, amount = _transactions(transactions, customer_col, date_col, amount_col)
     end_day = _end_day(observation_end, day, "observation_end")
     keep = day <= end_day
-    s = _summarise(customer[keep], day[keep], day_amount[keep], len(ids), end_day, unit)
+    if not keep.all():
+        customer, day, amount = customer[keep], day[keep], amount[keep]
+    s = _summarise(customer, day, amount, len(ids), end_day, unit)
     has = s["has"]
     out = pd.DataFrame(
         {
@@ -224,9 +293,7 @@ def calibration_holdout_split(
     1                        1          1.0    4.0                  1               4.0
     """
     unit = unit_days(time_unit)
-    ids, customer, day, day_amount = _purchase_days(
-        transactions, customer_col, date_col, amount_col
-    )
+    ids, customer, day, amount = _transactions(transactions, customer_col, date_col, amount_col)
     cal_end = _end_day(calibration_end, day, "calibration_end")
     obs_end = _end_day(observation_end, day, "observation_end")
     if obs_end <= cal_end:
@@ -234,10 +301,10 @@ def calibration_holdout_split(
             f"observation_end ({observation_end}) must be after calibration_end ({calibration_end})"
         )
     cal = day <= cal_end
-    s = _summarise(customer[cal], day[cal], day_amount[cal], len(ids), cal_end, unit)
+    s = _summarise(customer[cal], day[cal], amount[cal], len(ids), cal_end, unit)
     hold = (day > cal_end) & (day <= obs_end)
-    n_hold = np.bincount(customer[hold], minlength=len(ids))
-    spend_hold = np.bincount(customer[hold], weights=day_amount[hold], minlength=len(ids))
+    n_hold = _distinct_days(customer[hold], day[hold], len(ids))
+    spend_hold = np.bincount(customer[hold], weights=amount[hold], minlength=len(ids))
     has = s["has"]
     out = pd.DataFrame(
         {

@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import optimize, stats
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from churnlab._validation import as_float_array, check_rfm, fail, require_columns
 
@@ -245,14 +246,18 @@ class LikelihoodModel(BaseEstimator):
 
         theta0 = np.log(self._start(prep))
         bounds = [(-LOG_PARAM_BOUND, LOG_PARAM_BOUND)] * len(theta0)
-        result = optimize.minimize(
-            objective,
-            theta0,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"maxiter": self.max_iter, "ftol": self.tol, "gtol": self.tol},
-        )
+        # L-BFGS-B calls BLAS on vectors of a handful of parameters; with several BLAS threads
+        # every call pays the threads' start-up and wait (about 3 ms against 0.1 ms each on two
+        # cores, half of a 1,000,000-customer fit; benchmarks/README.md), so use one.
+        with threadpool_limits(limits=1, user_api="blas"):
+            result = optimize.minimize(
+                objective,
+                theta0,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
+                options={"maxiter": self.max_iter, "ftol": self.tol, "gtol": self.tol},
+            )
         name = type(self).__name__
         grad_norm = float(np.max(np.abs(result.jac)))
         message = str(result.message)
@@ -284,7 +289,8 @@ class LikelihoodModel(BaseEstimator):
         self.n_customers_ = total
         self.n_unique_ = int(keep.sum())
         self.time_unit_ = time_unit
-        self.log_params_covariance_ = self._covariance(theta, prep)
+        with threadpool_limits(limits=1, user_api="blas"):
+            self.log_params_covariance_ = self._covariance(theta, prep)
         return self
 
     def _covariance(self, theta: np.ndarray, prep: Any) -> pd.DataFrame:
