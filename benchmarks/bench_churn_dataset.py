@@ -86,7 +86,7 @@ def child(config: str, n_transactions: int, n_customers: int) -> None:
     _measure.emit(record)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the script")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -95,7 +95,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         child(args.child, args.n_transactions, args.n_customers)
-        return
+        return 0
     n_tx, n_cust = (
         (QUICK_TRANSACTIONS, QUICK_CUSTOMERS) if args.quick else (N_TRANSACTIONS, N_CUSTOMERS)
     )
@@ -120,7 +120,9 @@ def main() -> None:
     ]
     print(_measure.format_table(rows, columns))
     print(f"memory: {rows[0]['method']}")
+    # exit status 1 when the requirement fails, as the other benchmark scripts do
+    return 0 if all(row["within_limit"] for row in rows) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
