@@ -34,6 +34,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _measure  # noqa: E402
 
+from churnlab.models import CDNOW_BGNBD_PUBLISHED  # noqa: E402
+
 #: Customers in the benchmark (issue) and in ``--quick`` (a check of the script only).
 N_CUSTOMERS = 1_000_000
 QUICK_CUSTOMERS = 20_000
@@ -42,7 +44,7 @@ REQUIRED_SPEEDUP = 50.0
 MAX_PEAK_MB = 1024.0
 #: True parameters: the BG/NBD estimates on the CDNOW sample (per week) reported by Fader,
 #: Hardie & Lee (2005), Marketing Science 24(2); churnlab and lifetimes both reproduce them.
-CDNOW_PARAMS = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+CDNOW_PARAMS = dict(CDNOW_BGNBD_PUBLISHED)
 #: Observation window of the cohort case (weeks), as in CDNOW; days per week.
 COHORT_WEEKS = 39
 DAYS_PER_WEEK = 7
