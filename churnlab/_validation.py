@@ -75,6 +75,12 @@ def parse_dates(frame: pd.DataFrame, column: str) -> pd.Series:
             )
         return values.astype("datetime64[ns]")
     parsed = pd.to_datetime(values, errors="coerce")
+    if parsed.isna().any():
+        # pandas infers one format from the first value; ISO 8601 strings of mixed precision
+        # ("2024-01-31" next to "2024-01-31 15:30") are all valid dates
+        iso = pd.to_datetime(values, errors="coerce", format="ISO8601")
+        if iso.notna().sum() > parsed.notna().sum():
+            parsed = iso
     bad = parsed.isna().to_numpy()
     if bad.any():
         fail(
@@ -119,7 +125,10 @@ def check_rfm(frequency, recency=None, T=None, monetary_value=None) -> None:
     """Check the (frequency, recency, T[, monetary_value]) contract of the purchase models.
 
     ``frequency`` must be a non-negative integer, ``0 <= recency <= T``, ``recency == 0`` when
-    ``frequency == 0``, ``T > 0``, and ``monetary_value > 0`` where given.
+    ``frequency == 0``, ``T > 0`` for repeat buyers and ``T >= 0`` otherwise, and
+    ``monetary_value > 0`` where given. ``T = 0`` with no repeat purchase is a customer whose
+    first purchase falls on the end of observation (as :func:`churnlab.rfm_summary` reports
+    them): valid, though it carries no information about the purchase process.
     """
     columns = {"frequency": frequency, "recency": recency, "T": T, "monetary_value": monetary_value}
     columns = {k: v for k, v in columns.items() if v is not None}
@@ -153,8 +162,15 @@ def check_rfm(frequency, recency=None, T=None, monetary_value=None) -> None:
             )
     if "T" in arrays:
         age = arrays["T"]
-        if (age <= 0).any():
-            fail("T", "non-positive customer age T", frame, age <= 0)
+        bad_age = (age < 0) | ((age == 0) & (x > 0))
+        if bad_age.any():
+            fail(
+                "T",
+                "negative customer age T, or T = 0 with repeat purchases",
+                frame,
+                bad_age,
+                "T is the time from the first purchase to the end of observation.",
+            )
         if "recency" in arrays and (arrays["recency"] > age).any():
             fail(
                 "recency",

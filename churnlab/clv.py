@@ -19,16 +19,17 @@ customer base analysis. *Journal of Marketing Research* 42(4), 415-430.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from churnlab._validation import fail, require_columns, require_dataframe
 from churnlab.models._base import read_columns
-from churnlab.rfm import unit_days
+from churnlab.rfm import DAYS_PER_YEAR, unit_days
 
-#: Days in a mean Gregorian year; converts the annual discount rate to the data's time unit.
-DAYS_PER_YEAR = 365.2425
+__all__ = ["DAYS_PER_YEAR", "customer_lifetime_value", "retention_priorities", "value_deciles"]
 
 _COLUMNS = ("frequency", "recency", "T", "monetary_value")
 _HISTORY = ("frequency", "recency", "T")
@@ -43,6 +44,8 @@ def customer_lifetime_value(
     horizon: float,
     discount_rate: float,
     step: float = 1.0,
+    given_alive: bool = False,
+    zero_spend: str = "zero",
 ) -> pd.Series:
     """Discounted expected value of each customer's purchases over the next ``horizon``.
 
@@ -56,6 +59,18 @@ def customer_lifetime_value(
     ``spend_model.conditional_expected_spend`` and ``unit_days`` the length of ``time_unit``
     in days (``'M'`` is the mean Gregorian month, 30.436875 days). Each step's purchases are
     discounted to the end of that step.
+
+    With ``given_alive=True`` the purchases are those of a customer known to be still active
+    (``purchase_model.conditional_expected_purchases_if_alive``, the bracket of BG/NBD
+    equation (10) without the P(alive) factor): the value of a customer won back by a
+    retention campaign. For BG/NBD, ``clv(given_alive=True) * P(alive) == clv``.
+
+    Repeat buyers whose mean spend ``monetary_value`` is 0 (every repeat purchase free, or
+    cancelled by returns) are outside the Gamma-Gamma model, whose spends are positive. By
+    default (``zero_spend="zero"``) their history is taken at its word: they are valued at 0,
+    with a UserWarning giving their count; ``zero_spend="raise"`` makes them an error.
+    Customers without repeat purchases get the population mean spend whatever their
+    ``monetary_value``.
 
     Parameters
     ----------
@@ -76,11 +91,16 @@ def customer_lifetime_value(
         ANNUAL discount rate (0.10 = 10% a year).
     step : float
         Length of a discounting step, in ``time_unit``.
+    given_alive : bool
+        Value the customers as if still active (without the P(alive) factor).
+    zero_spend : {'zero', 'raise'}
+        What to do with repeat buyers whose ``monetary_value`` is 0 (see above).
 
     Returns
     -------
     Series
-        Named ``clv``, indexed like ``data``, in the money unit of ``monetary_value``.
+        Named ``clv`` (``clv_if_alive`` when ``given_alive``), indexed like ``data``, in the
+        money unit of ``monetary_value``.
 
     Examples
     --------
@@ -119,17 +139,50 @@ def customer_lifetime_value(
         raise ValueError(
             f"horizon={horizon!r} is not a whole multiple of step={step!r} ({n_steps:g} steps)"
         )
+    if zero_spend not in ("zero", "raise"):
+        raise ValueError(f"zero_spend must be 'zero' or 'raise', got {zero_spend!r}")
     frame = data.loc[:, list(_COLUMNS)]
-    spend = spend_model.conditional_expected_spend(frame[["frequency", "monetary_value"]])
+    columns, _ = read_columns(_COLUMNS, frame, {"recency": None, "T": None, "monetary_value": None})
+    free = (columns["frequency"] > 0) & (columns["monetary_value"] == 0)
+    if free.any():
+        if zero_spend == "raise":
+            fail(
+                "monetary_value",
+                "repeat buyers with zero average spend",
+                frame,
+                free,
+                "The Gamma-Gamma model needs positive spend; pass zero_spend='zero' to value "
+                "them at 0.",
+            )
+        warnings.warn(
+            f"customer_lifetime_value: {int(free.sum())} repeat buyer(s) with zero average "
+            "spend are outside the spend model and valued at 0 (zero_spend='zero').",
+            UserWarning,
+            stacklevel=2,
+        )
+    spend = np.zeros(len(frame))
+    if not free.all():
+        paid = frame.loc[~free, ["frequency", "monetary_value"]]
+        spend[~free] = spend_model.conditional_expected_spend(paid).to_numpy()
+    expected = purchase_model.conditional_expected_purchases
+    if given_alive:
+        expected = getattr(purchase_model, "conditional_expected_purchases_if_alive", None)
+        if expected is None:
+            raise TypeError(
+                f"given_alive=True needs a purchase model with "
+                f"conditional_expected_purchases_if_alive; {type(purchase_model).__name__} "
+                "has none"
+            )
     history = frame[list(_HISTORY)]
     clv = np.zeros(len(frame))
     previous = np.zeros(len(frame))
     for k in range(1, K + 1):
-        cumulative = purchase_model.conditional_expected_purchases(k * step, history).to_numpy()
+        cumulative = expected(k * step, history).to_numpy()
         years = k * step * days / DAYS_PER_YEAR
         clv += (cumulative - previous) / (1.0 + discount_rate) ** years
         previous = cumulative
-    return pd.Series(spend.to_numpy() * clv, index=data.index, name="clv")
+    name = "clv_if_alive" if given_alive else "clv"
+    return pd.Series(spend * clv, index=data.index, name=name)
 
 
 def value_deciles(values: pd.Series, *, n_groups: int = 10) -> pd.DataFrame:

@@ -117,8 +117,12 @@ def _purchase_rows(
     bad = ~np.isfinite(amount)
     if bad.any():
         fail(amount_col, "amounts that are not finite numbers", transactions, bad)
-    end = dates.max().normalize() if end is None else as_timestamp(end, "observation_end")
-    keep = (dates <= end).to_numpy()
+    if end is None:
+        end = dates.max().normalize()
+    else:
+        end = as_timestamp(end, "observation_end").normalize()
+    # the whole of the last day counts, whatever the time of day (as in rfm_summary)
+    keep = (dates.dt.normalize() <= end).to_numpy()
     rows = pd.DataFrame(
         {
             "customer": transactions[customer_col].to_numpy()[keep],
@@ -334,7 +338,8 @@ def loyalty_matrix(
     -------
     LoyaltyMatrix
         Only customers in both ``attitude`` and ``repeat`` are classified; the others are
-        counted in ``n_unclassified`` (most customers never answer a survey).
+        counted in ``n_unclassified`` (most customers never answer a survey). Customers with
+        an answer but no repeat value are left out with a UserWarning giving their count.
 
     Examples
     --------
@@ -358,6 +363,14 @@ def loyalty_matrix(
         if v.isna().any():
             fail("value", "customers without a value", v.to_frame(), v.isna().to_numpy())
     n_unclassified = int(len(r.index.difference(common)))
+    n_no_repeat = int(len(a.index.difference(common)))
+    if n_no_repeat:
+        warnings.warn(
+            f"loyalty_matrix: {n_no_repeat} customer(s) with an attitude answer but no repeat "
+            "value are left out (give them a repeat value, e.g. 0, to classify them)",
+            UserWarning,
+            stacklevel=2,
+        )
     common = common.sort_values()
     a, r, v = a.reindex(common), r.reindex(common), v.reindex(common)
     r_thr = float(np.median(r)) if repeat_threshold is None else float(repeat_threshold)

@@ -27,9 +27,12 @@ from churnlab._validation import (
     require_no_nan,
 )
 
+#: Days in a mean Gregorian year (97 leap years in 400).
+DAYS_PER_YEAR = 365.2425
+
 #: Length of each supported time unit in days. A month is the mean Gregorian month
 #: (365.2425 / 12 = 30.436875 days), never a hidden 30-day month.
-TIME_UNITS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.2425 / 12}
+TIME_UNITS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": DAYS_PER_YEAR / 12}
 
 _DAY = np.timedelta64(1, "D")
 

@@ -255,3 +255,58 @@ def test_value_is_finite_non_negative_and_grows_with_the_horizon(
     ]
     assert np.all(np.isfinite(values)) and values[0] >= 0
     assert values[1] >= values[0] * (1 - 1e-12)
+
+
+def test_value_if_alive_times_p_alive_is_the_value(models, cdnow):
+    # BG/NBD eq. (10) is P(alive) times the expectation if alive, step by step, so the
+    # discounted sums obey the same identity; one-off buyers have P(alive) = 1 exactly.
+    bg, gg = models
+    kwargs = {"time_unit": "W", "horizon": 52, "discount_rate": 0.10}
+    clv = customer_lifetime_value(bg, gg, cdnow, **kwargs)
+    if_alive = customer_lifetime_value(bg, gg, cdnow, given_alive=True, **kwargs)
+    assert if_alive.name == "clv_if_alive" and if_alive.index.equals(cdnow.index)
+    np.testing.assert_allclose(if_alive * bg.probability_alive(cdnow), clv, rtol=1e-12)
+    one_off = cdnow["frequency"] == 0
+    np.testing.assert_allclose(if_alive[one_off], clv[one_off], rtol=1e-12)
+    assert (if_alive[~one_off] >= clv[~one_off]).all()
+
+
+def test_value_if_alive_stays_finite_where_p_alive_underflows(cdnow_published):
+    # 200 repeat purchases in the first week, then 1,000 weeks of silence: the log-odds of
+    # having dropped out are about (r + x) ln(1000 / 1) ~ 1400, so P(alive) underflows to 0,
+    # yet a customer known to be active is expected to buy at their (high) rate.
+    data = pd.DataFrame(
+        {"frequency": [200], "recency": [1.0], "T": [1000.0], "monetary_value": [20.0]}
+    )
+    spend = GammaGamma()
+    spend.params_ = pd.Series({"p": 6.25, "q": 3.74, "v": 15.44})  # FHL 2005 JMR CDNOW
+    assert cdnow_published.probability_alive(data).iloc[0] == 0.0
+    kwargs = {"time_unit": "W", "horizon": 4, "discount_rate": 0.0}
+    assert customer_lifetime_value(cdnow_published, spend, data, **kwargs).iloc[0] == 0.0
+    value = customer_lifetime_value(cdnow_published, spend, data, given_alive=True, **kwargs)
+    purchases = cdnow_published.conditional_expected_purchases_if_alive(4, data).iloc[0]
+    expected_spend = spend.conditional_expected_spend(data).iloc[0]
+    assert np.isfinite(value.iloc[0]) and value.iloc[0] > 0
+    assert value.iloc[0] == pytest.approx(purchases * expected_spend, rel=1e-12)
+
+
+def test_repeat_buyers_with_zero_spend_are_valued_at_zero_with_a_warning(models, cdnow):
+    bg, gg = models
+    kwargs = {"time_unit": "W", "horizon": 52, "discount_rate": 0.10}
+    reference = customer_lifetime_value(bg, gg, cdnow, **kwargs)
+    free_rider = cdnow["frequency"].gt(0).to_numpy().nonzero()[0][:2]
+    data = cdnow.copy()
+    data.iloc[free_rider, data.columns.get_loc("monetary_value")] = 0.0
+    with pytest.warns(UserWarning, match="2 repeat buyer"):
+        clv = customer_lifetime_value(bg, gg, data, **kwargs)
+    assert (clv.iloc[free_rider] == 0).all()
+    others = np.ones(len(data), dtype=bool)
+    others[free_rider] = False
+    np.testing.assert_allclose(clv[others], reference[others], rtol=1e-12)
+    with pytest.raises(ValueError, match="column 'monetary_value'.* in 2 row") as err:
+        customer_lifetime_value(bg, gg, data, zero_spend="raise", **kwargs)
+    assert str(data.index[free_rider[0]]) in str(err.value)
+    with pytest.raises(ValueError, match="zero_spend"):
+        customer_lifetime_value(bg, gg, data, zero_spend="drop", **kwargs)
+    with pytest.raises(ValueError, match="column 'monetary_value'"):  # negative stays an error
+        customer_lifetime_value(bg, gg, data.assign(monetary_value=-1.0), **kwargs)

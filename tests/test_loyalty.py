@@ -442,3 +442,27 @@ def test_concentration_and_complaints_are_re_exported():
     assert L.Concentration is concentration.Concentration
     assert L.complaint_iceberg is complaints.complaint_iceberg
     assert L.UNHAPPY_PER_COMPLAINT == complaints.UNHAPPY_PER_COMPLAINT == 10.0
+
+
+def test_the_whole_last_day_is_observed_whatever_the_time_of_day():
+    # observation_end is a day, inclusive, as in rfm_summary: a purchase at 15:30 on that day
+    # is observed (3 purchase days; tenure 30 days from 1 to 31 January).
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1],
+            "date": pd.to_datetime(["2024-01-01 00:00", "2024-01-11 09:00", "2024-01-31 15:30"]),
+            "amount": [10.0, 20.0, 30.0],
+        }
+    )
+    activity = L.customer_activity(tx, "2024-01-31", time_unit="D")
+    assert activity.loc[1, "purchases"] == 3
+    assert activity.loc[1, "tenure"] == 30.0
+
+
+def test_loyalty_matrix_warns_about_answers_without_repeat_value():
+    # customer 6 answered (10) but has no repeat value: left out, with the count said
+    att = pd.Series({1: 10, 2: 9, 3: 3, 4: 5, 6: 10})
+    rep = pd.Series({1: 8.0, 2: 1.0, 3: 6.0, 4: 0.0, 5: 2.0})
+    with pytest.warns(UserWarning, match="1 customer.* attitude answer but no repeat"):
+        m = L.loyalty_matrix(att, rep, repeat_threshold=5)
+    assert sorted(m.customers.index) == [1, 2, 3, 4] and m.n_unclassified == 1

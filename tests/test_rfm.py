@@ -129,3 +129,22 @@ def test_bad_input_names_the_column():
         calibration_holdout_split(good, "2024-01-02", "2024-01-01")
     with pytest.raises(TypeError, match="DataFrame"):
         rfm_summary([1, 2, 3])
+
+
+def test_iso_dates_of_mixed_precision_parse():
+    # pandas infers one format from the first string; ISO 8601 dates with and without a time
+    # of day are all valid and must give the same summary as the parsed datetimes.
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1],
+            "date": ["2024-01-01", "2024-01-15 09:30", "2024-01-29T18:00:00"],
+            "amount": [10.0, 20.0, 30.0],
+        }
+    )
+    parsed = tx.assign(date=pd.to_datetime(tx["date"], format="ISO8601"))
+    out = rfm_summary(tx, "2024-01-29")
+    pd.testing.assert_frame_equal(out, rfm_summary(parsed, "2024-01-29"))
+    # 2 repeat days, last at 4 weeks, mean repeat spend (20 + 30) / 2 = 25
+    assert out.loc[1].tolist() == [2, 4.0, 4.0, 25.0]
+    with pytest.raises(ValueError, match="column 'date'.* in 1 row"):
+        rfm_summary(tx.assign(date=["2024-01-01", "2024-01-15", "not a date"]))

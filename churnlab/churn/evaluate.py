@@ -56,7 +56,37 @@ def _check_labels(y_true, name: str = "y_true") -> np.ndarray:
     return numeric
 
 
-def _check_score(score, n: int, name: str = "score") -> np.ndarray:
+def _align(values, like, name: str):
+    """``values`` lined up with ``like`` by customer id when both are Series.
+
+    Series are matched by index, never by position: the same customers in another order are
+    reordered to ``like``'s order; different customers are an error. Anything else (arrays,
+    lists, or a Series next to an array) is taken in the order given.
+    """
+    if not (isinstance(values, pd.Series) and isinstance(like, pd.Series)):
+        return values
+    if values.index.equals(like.index):
+        return values
+    same_customers = (
+        len(values) == len(like)
+        and values.index.is_unique
+        and like.index.is_unique
+        and values.index.isin(like.index).all()
+    )
+    if same_customers:
+        return values.reindex(like.index)
+    missing = like.index.difference(values.index)[:5].tolist()
+    extra = values.index.difference(like.index)[:5].tolist()
+    raise ValueError(
+        f"{name} is indexed by other customers than y_true (ids missing from {name}, first "
+        f"5: {missing}; ids not in y_true: {extra}; or repeated ids): pass Series with the "
+        f"same customer ids, e.g. {name}.reindex(y_true.index)"
+    )
+
+
+def _check_score(score, n: int, name: str = "score", like=None) -> np.ndarray:
+    """Finite scores, one per customer, lined up with ``like`` (see :func:`_align`)."""
+    score = _align(score, like, name)
     values = np.asarray(score, dtype=float).reshape(-1)
     if values.size != n:
         raise ValueError(f"{name} has {values.size} values but y_true has {n}")
@@ -91,7 +121,7 @@ def _group_sums(y: np.ndarray, weights: np.ndarray, order, starts):
 def _ranked_counts(y_true, score):
     """Checked labels and scores, their ranking and the churners / non-churners per tie block."""
     y = _check_labels(y_true)
-    s = _check_score(score, len(y))
+    s = _check_score(score, len(y), like=y_true)
     order, starts = _ranked_groups(s)
     pos, neg = _group_sums(y, np.ones_like(y), order, starts)
     return y, s, order, starts, pos, neg
@@ -218,7 +248,7 @@ def calibration_table(y_true, proba, *, n_bins: int = 10, level: float = 0.95) -
     2    2             0.6            0.5  0.094531  0.905469
     """
     y = _check_labels(y_true)
-    p = _check_score(proba, len(y), "proba")
+    p = _check_score(proba, len(y), "proba", like=y_true)
     if not _is_probability(p):
         raise ValueError("proba must lie within [0, 1] for a calibration table")
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
@@ -466,7 +496,8 @@ def bootstrap_metrics(
         raise ValueError(f"n_boot={n_boot!r} must be an integer >= 2")
     models = tuple(str(k) for k in scores_by_model)
     scores = [
-        _check_score(v, len(y), f"scores_by_model[{k!r}]") for k, v in scores_by_model.items()
+        _check_score(v, len(y), f"scores_by_model[{k!r}]", like=y_true)
+        for k, v in scores_by_model.items()
     ]
     ranked = [_ranked_groups(s) for s in scores]
     estimates = pd.DataFrame(

@@ -35,7 +35,13 @@ import pandas as pd
 from scipy.stats import beta as beta_dist
 
 from churnlab._validation import fail
-from churnlab.churn.evaluate import _check_labels, _check_score, _ranked_counts, _ranked_groups
+from churnlab.churn.evaluate import (
+    _align,
+    _check_labels,
+    _check_score,
+    _ranked_counts,
+    _ranked_groups,
+)
 
 #: Default campaign of Verbraken, Verbeke & Baesens (2013), section 5: CLV 200, incentive
 #: 10, contact cost 1, acceptance rate gamma ~ Beta(6, 14) (mean 0.3).
@@ -119,7 +125,7 @@ class MPCResult:
         return "<p><b>Maximum profit</b></p>" + self.table.to_html(float_format="{:.4f}".format)
 
 
-def _check_campaign(clv, incentive, contact, n: int | None = None):
+def _check_campaign(clv, incentive, contact, n: int | None = None, like=None):
     for name, value in (("incentive", incentive), ("contact", contact)):
         if not np.isfinite(value) or value < 0:
             raise ValueError(f"{name}={value!r} must be a non-negative cost")
@@ -132,7 +138,7 @@ def _check_campaign(clv, incentive, contact, n: int | None = None):
         return float(clv)
     if n is None:
         raise ValueError("clv must be a single number here")
-    values = np.asarray(clv, dtype=float).reshape(-1)
+    values = np.asarray(_align(clv, like, "clv"), dtype=float).reshape(-1)
     if values.size != n:
         raise ValueError(f"clv has {values.size} values for {n} customers: pass one per customer")
     bad = ~np.isfinite(values) | (values < 0)
@@ -229,7 +235,7 @@ def empc(
     (28.0, 0.5)
     """
     y = _check_labels(y_true)
-    s = _check_score(score, len(y))
+    s = _check_score(score, len(y), like=y_true)
     clv = _check_campaign(clv, incentive, contact)
     for name, value in (("alpha", alpha), ("beta", beta)):
         if not np.isfinite(value) or value <= 0:
@@ -314,8 +320,8 @@ def profit_curve(
     4               1.00        0.1         200.0    66.0
     """
     y = _check_labels(y_true)
-    s = _check_score(score, len(y))
-    values = _check_campaign(clv, incentive, contact, len(y))
+    s = _check_score(score, len(y), like=y_true)
+    values = _check_campaign(clv, incentive, contact, len(y), like=y_true)
     if not 0 <= accept_rate <= 1:
         raise ValueError(f"accept_rate={accept_rate!r} must lie within [0, 1]")
     clv_i = np.broadcast_to(np.asarray(values, dtype=float), y.shape)
@@ -421,7 +427,7 @@ def expected_gain(
             bad,
             "Pass calibrated probabilities, e.g. ChurnModel.predict_proba(X)[:, 1].",
         )
-    values = _check_campaign(clv, incentive, contact, len(p))
+    values = _check_campaign(clv, incentive, contact, len(p), like=churn_probability)
     if not 0 <= accept_rate <= 1:
         raise ValueError(f"accept_rate={accept_rate!r} must lie within [0, 1]")
     gain = p * (accept_rate * (np.asarray(values) - incentive) - contact) - (1 - p) * (

@@ -461,14 +461,49 @@ class BetaGeo(LikelihoodModel):
         >>> model.conditional_expected_purchases(39, 2, 30.43, 38.86).round(3).tolist()
         [1.226]
         """
+        return self._conditional_expected(t, frequency, recency, T, given_alive=False)
+
+    def conditional_expected_purchases_if_alive(
+        self, t, frequency, recency=None, T=None
+    ) -> pd.Series:
+        """Expected repeat purchases in the next ``t`` periods of a customer still active.
+
+        The bracket of equation (10) of FHL (2005) without the P(alive) factor:
+
+            E[Y(t) | alive at T, x, T] = (a+b+x-1)/(a-1) [1 - q^(r+x) 2F1(r+x, b+x; a+b+x-1; z)]
+
+        so that ``conditional_expected_purchases = probability_alive *`` this. It is what a
+        customer won back (known to be active again) is expected to buy; it depends on ``x``
+        and ``T`` only (recency is still checked). Computed directly, not as a ratio, so it
+        stays finite where P(alive) underflows to 0.
+
+        Returns
+        -------
+        Series
+            Named ``expected_purchases_if_alive``, indexed like the input.
+
+        Examples
+        --------
+        >>> from churnlab.datasets import load_cdnow_summary
+        >>> model = BetaGeo().fit(load_cdnow_summary())
+        >>> if_alive = model.conditional_expected_purchases_if_alive(39, 2, 30.43, 38.86)
+        >>> alive = model.probability_alive(2, 30.43, 38.86)
+        >>> round(float(if_alive.iloc[0] * alive.iloc[0]), 3)
+        1.226
+        """
+        return self._conditional_expected(t, frequency, recency, T, given_alive=True)
+
+    def _conditional_expected(self, t, frequency, recency, T, *, given_alive: bool) -> pd.Series:
         x, t_x, T, index = self._history(frequency, recency, T)
         t = time_argument(t)
         r, alpha, a, b = self.params_.to_numpy()
-        D = self._log_odds_dropped(x, t_x, T)
         t = np.broadcast_to(t, x.shape)
         # the expectation if alive depends on (x, T, t) only: evaluate each distinct triple once
         (xu, Tu, tu), _, inverse = collapse_rows([x, T, t], np.ones(len(x)))
-        value = _expected_if_alive(r, alpha, a, b, xu, Tu, tu)[inverse] * expit(-D)
+        value = _expected_if_alive(r, alpha, a, b, xu, Tu, tu)[inverse]
+        if given_alive:
+            return pd.Series(value, index=index, name="expected_purchases_if_alive")
+        value = value * expit(-self._log_odds_dropped(x, t_x, T))
         return pd.Series(value, index=index, name="expected_purchases")
 
     def expected_purchases(self, t):

@@ -216,3 +216,14 @@ def test_cdnow_master_out_of_time_target():
     auc = evaluate(y_te, model.predict_proba(X_te)[:, 1])["roc_auc"]
     assert auc == pytest.approx(0.7735, abs=5e-4)
     assert auc >= 0.77
+
+
+def test_scores_are_matched_to_labels_by_customer_id():
+    # labels 1, 0, 1, 0 with scores 0.9, 0.8, 0.7, 0.1: 3 of the 4 churner/stayer pairs are
+    # ordered right, ROC AUC 0.75, whatever order the Series come in.
+    ids = pd.Index([1, 2, 3, 4], name="customer_id")
+    y = pd.Series([1, 0, 1, 0], index=ids)
+    score = pd.Series([0.9, 0.8, 0.7, 0.1], index=ids)
+    assert evaluate(y, score.loc[[4, 2, 3, 1]])["roc_auc"] == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="score is indexed by other customers"):
+        evaluate(y, score.set_axis([1, 2, 3, 9]))

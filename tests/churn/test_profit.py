@@ -203,3 +203,26 @@ def test_expected_gain_bad_input():
         expected_gain([0.5, 1.2], clv=100.0)
     with pytest.raises(ValueError, match="clv has 1 values"):
         expected_gain([0.5, 0.2], clv=[100.0])
+
+
+def test_series_are_matched_by_customer_id_not_by_position():
+    # The same customers in another order must give the same answers as aligned input; a
+    # positional match would pair customer 1's label with customer 4's score.
+    ids = pd.Index([1, 2, 3, 4], name="customer_id")
+    y = pd.Series([1, 0, 1, 0], index=ids)
+    score = pd.Series([0.9, 0.8, 0.7, 0.1], index=ids)
+    clv = pd.Series([100.0, 50.0, 300.0, 20.0], index=ids)
+    shuffled = [3, 1, 4, 2]
+    aligned = profit_curve(y, score, clv=clv)
+    pd.testing.assert_frame_equal(
+        profit_curve(y, score.loc[shuffled], clv=clv.loc[shuffled]), aligned
+    )
+    assert aligned["clv_targeted"].iloc[-1] == 400.0  # churners 1 and 3: 100 + 300
+    gain = expected_gain(score, clv=clv.loc[shuffled])
+    # customer 3: 0.7 x (0.3 x (300 - 10) - 1) - 0.3 x 11 = 60.2 - 3.3 = 56.9
+    assert gain.loc[3] == pytest.approx(56.9)
+    other = score.set_axis([1, 2, 3, 5])
+    with pytest.raises(ValueError, match="score is indexed by other customers"):
+        profit_curve(y, other, clv=100)
+    with pytest.raises(ValueError, match="clv is indexed by other customers"):
+        mpc(y, score, clv=clv.set_axis([1, 2, 3, 5]))

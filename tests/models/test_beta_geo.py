@@ -329,3 +329,39 @@ def test_nothing_happens_in_no_time(fitted, cdnow):
     assert fitted.probability_of_purchases(0.0, [0, 1, 5]).tolist() == [1.0, 0.0, 0.0]
     assert fitted.expected_purchases(0.0) == 0.0
     assert (fitted.conditional_expected_purchases(0.0, cdnow) == 0.0).all()
+
+
+def test_customers_born_at_the_end_of_observation(fitted, cdnow):
+    # rfm_summary gives T = 0 to a customer whose first purchase is on observation_end. With
+    # x = 0 and T = 0 the likelihood term (alpha / (alpha + T))^r is exactly 1 (eq. 6), so
+    # adding such customers changes nothing in the fit; their P(alive) is 1 and their
+    # conditional expectation is the unconditional eq. (9).
+    newborn = pd.DataFrame(
+        {"frequency": [0] * 3, "recency": [0.0] * 3, "T": [0.0] * 3},
+        index=pd.Index([-1, -2, -3], name=cdnow.index.name),
+    )
+    with_newborn = pd.concat([cdnow[["frequency", "recency", "T"]], newborn])
+    refit = BetaGeo().fit(with_newborn)
+    assert refit.log_likelihood_ == pytest.approx(fitted.log_likelihood_, abs=1e-6)
+    np.testing.assert_allclose(refit.params_, fitted.params_, rtol=1e-5)
+    assert (fitted.probability_alive(newborn) == 1.0).all()
+    np.testing.assert_allclose(
+        fitted.conditional_expected_purchases(39, newborn), fitted.expected_purchases(39)
+    )
+    for bad in ({"T": [-1.0, 0.0, 0.0]}, {"frequency": [1, 0, 0], "recency": [0.0] * 3}):
+        with pytest.raises(ValueError, match="column 'T'.* in 1 row"):
+            BetaGeo().fit(newborn.assign(**bad))
+
+
+def test_expectation_if_alive_is_eq10_without_p_alive(fitted, cdnow):
+    # eq. (10) = P(alive) x the bracket; Hardie's spreadsheet: 1.226 for x=2, t_x=30.43,
+    # T=38.86, t=39 at the CDNOW estimates.
+    if_alive = fitted.conditional_expected_purchases_if_alive(39, cdnow)
+    assert if_alive.name == "expected_purchases_if_alive" and if_alive.index.equals(cdnow.index)
+    np.testing.assert_allclose(
+        if_alive * fitted.probability_alive(cdnow),
+        fitted.conditional_expected_purchases(39, cdnow),
+        rtol=1e-12,
+    )
+    one = fitted.conditional_expected_purchases_if_alive(39, 2, 30.43, 38.86).iloc[0]
+    assert one * fitted.probability_alive(2, 30.43, 38.86).iloc[0] == pytest.approx(1.226, abs=5e-4)
