@@ -233,6 +233,8 @@ def rfm_summary(
     ids, customer, day, amount = _transactions(transactions, customer_col, date_col, amount_col)
     end_day = _end_day(observation_end, day, "observation_end")
     keep = day <= end_day
+    if not keep.any():
+        _require_customers(keep, day, observation_end, "observation_end")
     if not keep.all():
         customer, day, amount = customer[keep], day[keep], amount[keep]
     s = _summarise(customer, day, amount, len(ids), end_day, unit)
@@ -250,6 +252,22 @@ def rfm_summary(
         out = out.drop(columns="monetary_value")
     out.attrs["time_unit"] = time_unit
     return out
+
+
+def _require_customers(has: np.ndarray, day: np.ndarray, end, name: str) -> None:
+    """Raise when no customer made a purchase on or before ``end`` (an empty summary).
+
+    ``has`` flags customers (or transactions) on or before ``end``; ``day`` holds every
+    transaction's day, for the message.
+    """
+    if len(day) == 0:
+        raise ValueError("transactions are empty: no customer can be summarised")
+    if not has.any():
+        first, last = (np.datetime64(int(d), "D") for d in (day.min(), day.max()))
+        raise ValueError(
+            f"{name}={end!r} is before every purchase: the transactions run from {first} to "
+            f"{last}, so no customer can be summarised"
+        )
 
 
 def _end_day(value, day: np.ndarray, name: str) -> int:
@@ -305,6 +323,7 @@ def calibration_holdout_split(
         )
     cal = day <= cal_end
     s = _summarise(customer[cal], day[cal], amount[cal], len(ids), cal_end, unit)
+    _require_customers(s["has"], day, calibration_end, "calibration_end")
     hold = (day > cal_end) & (day <= obs_end)
     n_hold = _distinct_days(customer[hold], day[hold], len(ids))
     spend_hold = np.bincount(customer[hold], weights=amount[hold], minlength=len(ids))

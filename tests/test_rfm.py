@@ -148,3 +148,18 @@ def test_iso_dates_of_mixed_precision_parse():
     assert out.loc[1].tolist() == [2, 4.0, 4.0, 25.0]
     with pytest.raises(ValueError, match="column 'date'.* in 1 row"):
         rfm_summary(tx.assign(date=["2024-01-01", "2024-01-15", "not a date"]))
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_an_end_before_every_purchase_is_an_error_not_an_empty_summary(split):
+    # A summary with no customers would be silently empty; the message names the argument and
+    # gives the data's date range so the analyst sees the mistake.
+    tx = pd.DataFrame(
+        {"customer_id": [1, 2], "date": ["2024-03-01", "2024-03-05"], "amount": [1.0, 2.0]}
+    )
+    if split:
+        with pytest.raises(ValueError, match=r"calibration_end='2024-01-31'.*2024-03-01"):
+            calibration_holdout_split(tx, "2024-01-31", "2024-06-30")
+    else:
+        with pytest.raises(ValueError, match=r"observation_end='2024-01-31'.*2024-03-05"):
+            rfm_summary(tx, "2024-01-31")
