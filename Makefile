@@ -7,12 +7,12 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 export PYTHONHASHSEED := 0
 
-.PHONY: report test lab notebooks lint bench clean
+.PHONY: report test lab notebooks lint bench clean constraints
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev]" -c constraints.txt
 	@touch $(STAMP)
 
 ## report: execute every notebook on the bundled data; figures -> figures/, HTML copies -> reports/
@@ -42,6 +42,13 @@ lint: $(STAMP)
 ## bench: the benchmarks against lifetimes (minutes; not part of the test suite)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+## constraints: re-pin the reference environment from .venv (after a deliberate upgrade)
+constraints: $(STAMP)
+	@sed -n '/^#/p' constraints.txt > constraints.tmp
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^churnlab' \
+		| sed 's/$$/ ; python_version >= "3.11"/' >> constraints.tmp
+	@mv constraints.tmp constraints.txt
 
 clean:
 	rm -rf figures reports

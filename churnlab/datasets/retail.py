@@ -535,10 +535,10 @@ def simulate_retailer(
         {
             "customer_id": ids.astype(np.int64),
             "signup_date": signup.astype("datetime64[ns]"),
-            "segment": pd.array(segment, dtype="str"),
-            "region": pd.array(region, dtype="str"),
+            "segment": _text(segment),
+            "region": _text(region),
             "programme_member": member,
-            "programme_type": pd.array(np.where(member, ptype, None), dtype="str"),
+            "programme_type": _text(ptype, keep=member),
             "programme_join_date": _dates(start, join_offset, member),
             "defected": defected,
             "defection_date": _dates(start, defection_offset, defected),
@@ -576,8 +576,8 @@ def simulate_retailer(
         {
             "customer_id": ids[c_rows].astype(np.int64),
             "date": (start + pd.to_timedelta(c_day, unit="D")).astype("datetime64[ns]"),
-            "channel": pd.array(_choice(rng, CHANNELS, CHANNEL_SHARES, len(c_rows)), dtype="str"),
-            "touch_point": pd.array(c_tp, dtype="str"),
+            "channel": _text(_choice(rng, CHANNELS, CHANNEL_SHARES, len(c_rows))),
+            "touch_point": _text(c_tp),
             "resolved": resolved,
             "days_to_resolve": days_to_resolve,
         }
@@ -614,8 +614,8 @@ def simulate_retailer(
             "date": (
                 start + pd.to_timedelta(defection_offset[e_rows] + delay[e_rows], unit="D")
             ).astype("datetime64[ns]"),
-            "answer": pd.array(answer, dtype="str"),
-            "comment": pd.array(comment, dtype="str"),
+            "answer": _text(answer),
+            "comment": _text(comment),
         }
     )
 
@@ -660,9 +660,9 @@ def simulate_retailer(
             "date": (start + pd.to_timedelta(nps_raw["day"].to_numpy(), unit="D")).astype(
                 "datetime64[ns]"
             ),
-            "touch_point": pd.array(nps_raw["touch_point"].to_numpy(object), dtype="str"),
+            "touch_point": _text(nps_raw["touch_point"].to_numpy(object)),
             "score": nps_raw["score"].to_numpy(np.int64),
-            "comment": pd.array(nps_raw["comment"].to_numpy(object), dtype="str"),
+            "comment": _text(nps_raw["comment"].to_numpy(object)),
         }
     )
 
@@ -885,6 +885,19 @@ _STR_COLUMNS = {
     "exit_survey": ["answer", "comment"],
 }
 _BOOL_COLUMNS = {"customers": ["programme_member", "defected"], "complaints": ["resolved"]}
+
+
+def _text(values, keep=None):
+    """A text column that reads back from CSV unchanged under pandas 2 and 3.
+
+    pandas 3 stores it as its ``str`` dtype, pandas 2 as ``object``; entries where ``keep`` is
+    False are missing (NaN), written to CSV as an empty field. (``pd.array(..., dtype="str")``
+    would turn a None into the text "None" under pandas 2.)
+    """
+    column = pd.Series(np.asarray(values, dtype=object), dtype="str")
+    if keep is not None:
+        column = column.where(np.asarray(keep, dtype=bool))
+    return column.array
 
 
 def write_retail(data: RetailData, directory: str | Path) -> list[Path]:
