@@ -104,6 +104,15 @@ def as_timestamp(value, name: str) -> pd.Timestamp:
     return stamp
 
 
+def epoch_day(stamp: pd.Timestamp) -> int:
+    """The calendar day of ``stamp`` (its time of day dropped) as days since 1970-01-01.
+
+    >>> epoch_day(pd.Timestamp("1970-01-02 15:30"))
+    1
+    """
+    return int(np.datetime64(stamp.normalize(), "D").astype(np.int64))
+
+
 def as_float_array(values, name: str) -> np.ndarray:
     """One-dimensional float array from a Series / array / list, rejecting NaN and infinities."""
     array = np.asarray(values, dtype=float)

@@ -26,6 +26,7 @@ import pandas as pd
 from churnlab._validation import (
     as_float_array,
     as_timestamp,
+    epoch_day,
     fail,
     parse_dates,
     require_columns,
@@ -198,7 +199,7 @@ def customer_activity(
     n = np.bincount(codes, minlength=len(ids))
     starts = np.r_[0, np.cumsum(n)[:-1]]
     first, last = day[starts], day[starts + n - 1]
-    end_day = np.datetime64(end.normalize(), "D").astype(np.int64)
+    end_day = epoch_day(end)
     gap = np.diff(day).astype(float)
     same = codes[1:] == codes[:-1]
     g_code, gap = codes[1:][same], gap[same]
@@ -540,7 +541,7 @@ def loyalty_ladder(
     n = np.bincount(codes, minlength=len(ids))
     starts = np.r_[0, np.cumsum(n)[:-1]]
     k = np.arange(len(day)) - np.repeat(starts, n) + 1  # purchases made so far (1-based)
-    end_day = np.datetime64(end.normalize(), "D").astype(np.int64)
+    end_day = epoch_day(end)
     has_next = np.r_[codes[1:] == codes[:-1], False]
     next_day = np.where(has_next, np.r_[day[1:], 0], end_day)
     step = np.searchsorted(thresholds, k, side="right") - 1  # stage while waiting for k + 1
@@ -553,7 +554,7 @@ def loyalty_ladder(
     cohort_stamp = None
     if cohort_end is not None:
         cohort_stamp = as_timestamp(cohort_end, "cohort_end")
-        in_cohort = first <= np.datetime64(cohort_stamp.normalize(), "D").astype(np.int64)
+        in_cohort = first <= epoch_day(cohort_stamp)
         if not in_cohort.any():
             raise ValueError(f"cohort_end={cohort_end!r}: no customer first bought by then")
     reached = np.array([(n[in_cohort] >= t).sum() for t in thresholds])  # four stages

@@ -20,6 +20,7 @@ import pandas as pd
 
 from churnlab._validation import (
     as_timestamp,
+    epoch_day,
     fail,
     parse_dates,
     require_columns,
@@ -275,8 +276,7 @@ def _end_day(value, day: np.ndarray, name: str) -> int:
         if len(day) == 0:
             raise ValueError("transactions are empty")
         return int(day.max())
-    stamp = as_timestamp(value, name)
-    return int(np.datetime64(stamp.normalize(), "D").astype(np.int64))
+    return epoch_day(as_timestamp(value, name))
 
 
 def calibration_holdout_split(

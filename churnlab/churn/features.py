@@ -25,6 +25,7 @@ import pandas as pd
 
 from churnlab._validation import (
     as_timestamp,
+    epoch_day,
     fail,
     parse_dates,
     require_columns,
@@ -38,10 +39,6 @@ DEFAULT_WINDOWS: tuple[int, ...] = (30, 90, 180)
 
 #: Name of the label Series: 1 = churned (no purchase in the horizon), 0 = bought again.
 LABEL_NAME = "churned"
-
-
-def _epoch_day(stamp: pd.Timestamp) -> int:
-    return int(np.datetime64(stamp.normalize(), "D").astype(np.int64))
 
 
 def _day_to_date(day: int) -> str:
@@ -202,9 +199,9 @@ def make_churn_dataset(
     amount = _finite(transactions, amount_col)
     quantity = _finite(transactions, quantity_col) if quantity_col else None
 
-    cut_day = _epoch_day(as_timestamp(cutoff, "cutoff"))
+    cut_day = epoch_day(as_timestamp(cutoff, "cutoff"))
     first_day, last_day = int(days.min()), int(days.max())
-    end_day = last_day if data_end is None else _epoch_day(as_timestamp(data_end, "data_end"))
+    end_day = last_day if data_end is None else epoch_day(as_timestamp(data_end, "data_end"))
     if cut_day < first_day:
         raise ValueError(
             f"cutoff={cutoff!r} is before the first transaction ({_day_to_date(first_day)}): "
