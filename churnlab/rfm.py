@@ -42,7 +42,7 @@ def unit_days(time_unit: str) -> float:
         ) from None
 
 
-def _summarise(
+def summarise_purchases(
     customer: np.ndarray,
     day: np.ndarray,
     amount: np.ndarray | None,
@@ -50,7 +50,12 @@ def _summarise(
     end_day: int,
     unit: float,
 ) -> dict[str, np.ndarray]:
-    """Per-customer frequency / recency / T / monetary value from per-transaction arrays.
+    """Per-customer frequency / recency / T / monetary value from purchase rows.
+
+    The one place the RFM arithmetic lives (:func:`rfm_summary`,
+    :func:`calibration_holdout_split` and the churn features use it). ``customer``, ``day``
+    and ``amount`` are per purchase row (:class:`churnlab.transactions.Purchases`), ``end_day``
+    the last day observed, ``unit`` the time unit in days.
 
     The mean spend of repeat purchase days is (total spend - spend on the first day) / number
     of repeat days, so no per-day sums are needed.
@@ -153,7 +158,9 @@ def rfm_summary(
     end_day = table.end_day(observation_end)
     _require_customers(table, end_day, observation_end, "observation_end")
     bought = table.purchases(returns=returns, end=end_day, window=f"the window to {_date(end_day)}")
-    s = _summarise(bought.customer, bought.day, bought.amount, len(table.ids), end_day, unit)
+    s = summarise_purchases(
+        bought.customer, bought.day, bought.amount, len(table.ids), end_day, unit
+    )
     has = s["has"]
     out = pd.DataFrame(
         {
@@ -267,7 +274,7 @@ def calibration_holdout_split(
     cal = table.purchases(
         returns=returns, end=cal_end, window=f"the calibration period to {_date(cal_end)}"
     )
-    s = _summarise(cal.customer, cal.day, cal.amount, len(table.ids), cal_end, unit)
+    s = summarise_purchases(cal.customer, cal.day, cal.amount, len(table.ids), cal_end, unit)
     hold = table.purchases(
         returns=returns,
         start=cal_end + 1,

@@ -27,7 +27,7 @@ from churnlab._validation import (
     fail,
     require_dataframe,
 )
-from churnlab.rfm import unit_days
+from churnlab.rfm import summarise_purchases, unit_days
 from churnlab.transactions import DEFAULT_RETURNS, Purchases, read_transactions
 
 #: Default look-back windows, in days, for the "purchases / spend in the last N days" features.
@@ -239,7 +239,7 @@ def make_churn_dataset(
     quantity = pre.extra[quantity_col] if quantity_col else None
     occasions = Purchases(index, code, pre.day, pre.amount).occasions()
     feats = _transaction_features(
-        code, occasions, quantity, n, cut_day, unit, windows, trend_window
+        code, pre.day, pre.amount, occasions, quantity, n, cut_day, unit, windows, trend_window
     )
     X = pd.DataFrame(feats, index=index)
     X.attrs.update(
@@ -282,6 +282,8 @@ def _check_windows(windows, trend_window) -> tuple[int, ...]:
 
 def _transaction_features(
     code: np.ndarray,
+    day: np.ndarray,
+    amount: np.ndarray,
     occasions: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     quantity: np.ndarray | None,
     n: int,
@@ -292,24 +294,22 @@ def _transaction_features(
 ) -> dict[str, np.ndarray]:
     """Per-customer features from the pre-cutoff purchase occasions.
 
-    ``occasions`` are (customer, day, amount, rows) sorted by customer then day
-    (:meth:`churnlab.transactions.Purchases.occasions`); ``code`` and ``quantity`` are per
-    purchase row. The RFM part follows :func:`churnlab.rfm_summary` exactly.
+    ``code``, ``day``, ``amount`` and ``quantity`` are per purchase row; ``occasions`` are
+    the same rows collapsed to (customer, day, amount, rows), sorted by customer then day
+    (:meth:`churnlab.transactions.Purchases.occasions`). The RFM part is
+    :func:`churnlab.rfm.summarise_purchases`, as in :func:`churnlab.rfm_summary`.
     """
-    d_code, d_day, d_amount, d_rows = occasions
+    d_code, d_day, d_amount, _ = occasions
     n_days = np.bincount(d_code, minlength=n)
-    starts = np.r_[0, np.cumsum(n_days)[:-1]]
-    first_day = d_day[starts]
-    last_day = d_day[starts + n_days - 1]
-    n_tx = np.bincount(d_code, weights=d_rows, minlength=n).astype(np.int64)
-    spend = np.bincount(d_code, weights=d_amount, minlength=n)
-    frequency = n_days - 1
-    repeat_spend = np.maximum(spend - d_amount[starts], 0.0)
+    last_day = d_day[np.cumsum(n_days) - 1]
+    rfm = summarise_purchases(code, day, amount, n, cut_day, unit)
+    n_tx = np.bincount(code, minlength=n).astype(np.int64)
+    spend = np.bincount(code, weights=amount, minlength=n)
     out: dict[str, np.ndarray] = {
-        "frequency": frequency.astype(np.int64),
-        "recency": (last_day - first_day) / unit,
-        "tenure": (cut_day - first_day) / unit,
-        "monetary_value": np.where(frequency > 0, repeat_spend / np.maximum(frequency, 1), 0.0),
+        "frequency": rfm["frequency"].astype(np.int64),
+        "recency": rfm["recency"],
+        "tenure": rfm["T"],
+        "monetary_value": rfm["monetary_value"],
     }
     out["time_since_last_purchase"] = (cut_day - last_day) / unit
 
