@@ -375,3 +375,38 @@ def test_inspect_on_cdnow_finds_a_clean_table():
     assert report.ok
     assert (report.rows, report.customers, report.return_rows) == (6919, 2357, 0)
     assert report.zero_amount_rows == 8  # free orders: purchase occasions, as in the papers
+
+
+# --- customer ids ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["C10", "C9", "C100", "C9", "C11", "C10"],  # numbers of several lengths: text order
+        ["C1000123", "C1000007", "C1000123", "C1000050"],
+        ["17", "4", "17", "250"],  # no prefix
+        ["C01", "C1", "C2"],  # a leading zero: not read as a number
+        ["CUST-7", "CUST-12", "C-7"],  # two prefixes
+        ["A5", "A5", None],
+    ],
+)
+def test_text_ids_are_coded_like_the_general_path(ids):
+    from churnlab.transactions import _customer_codes
+
+    series = pd.Series(ids, dtype="str", name="customer_id").dropna()
+    codes, distinct = _customer_codes(series)
+    expected = sorted(set(series))
+    assert list(distinct) == expected
+    assert [distinct[c] for c in codes] == list(series)
+
+
+def test_numbered_text_ids_give_the_same_summary_as_integers():
+    rng = np.random.default_rng(3)
+    n = 2_000
+    number = rng.integers(1, 5_000, n)
+    dates = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
+    amounts = rng.gamma(2.0, 10.0, n).round(2)
+    as_int = rfm_summary(frame(number, dates, amounts))
+    as_text = rfm_summary(frame(pd.Series("C" + pd.Series(number).astype(str)), dates, amounts))
+    assert list(as_text.index) == sorted(as_text.index)
+    back = as_text.rename(index=lambda s: int(s[1:])).sort_index()
+    pd.testing.assert_frame_equal(back, as_int, check_index_type=False, check_names=False)
