@@ -15,11 +15,14 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -e ".[dev]" -c constraints.txt
 	@touch $(STAMP)
 
-## report: execute every notebook on the bundled data; figures -> figures/, HTML copies -> reports/
+## report: execute every notebook on the bundled data (figures -> figures/, HTML copies -> reports/),
+## then `churnlab report` on the bundled retail transactions, as an analyst runs it on a file
 report: $(STAMP)
 	@mkdir -p figures reports
 	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=1800 \
 		--output-dir reports $(NOTEBOOKS)
+	$(BIN)/churnlab report data/retail_sample/transactions.csv --title "retail sample (bundled)" \
+		--out reports/retail_sample --no-progress
 	@echo "figures: $$(ls figures | wc -l) files in figures/; HTML reports in reports/"
 
 ## test: unit tests, doctests and the notebooks' stored outputs (nbval)
