@@ -216,9 +216,11 @@ def check_rfm(frequency, recency=None, T=None, monetary_value=None) -> None:
 def _not_a_number(value) -> str | None:
     """Why ``value`` is not a real number (booleans and text are not), or None when it is."""
     if isinstance(value, (bool, np.bool_)):
-        return f"the boolean {value!r} (booleans are not numbers here)"
+        return f"the boolean {bool(value)!r} (booleans are not numbers here)"
     if isinstance(value, (str, bytes)):
         return f"the text {value!r}; convert it to a number first"
+    if value is None:
+        return "None"
     if not isinstance(value, numbers.Real):
         return f"{type(value).__name__} {value!r}"
     return None
@@ -232,6 +234,15 @@ def _range_text(low, high, low_open: bool, high_open: bool) -> str:
     if high is not None:
         return f"{'below' if high_open else 'at most'} {high:g}"
     return ""
+
+
+def _outside_text(low, high, low_open: bool, high_open: bool) -> str:
+    """Describe the values the bounds exclude: 'outside [0, 1]', 'below 0', 'at or above 1'."""
+    if low is not None and high is not None:
+        return f"outside {_range_text(low, high, low_open, high_open)[3:]}"
+    if low is not None:
+        return f"{'at or below' if low_open else 'below'} {low:g}"
+    return f"{'at or above' if high_open else 'above'} {high:g}"
 
 
 def _outside(x, low, high, low_open: bool, high_open: bool):
@@ -423,7 +434,7 @@ def check_numbers(
     >>> check_numbers([0.2, 1.5], "churn_rate", low=0, high=1)
     Traceback (most recent call last):
     ...
-    ValueError: column 'churn_rate': values not in [0, 1] in 1 row(s):
+    ValueError: column 'churn_rate': values outside [0, 1] in 1 row(s):
        churn_rate
     1         1.5
     """
@@ -449,7 +460,7 @@ def check_numbers(
         fail(name, "values that are not whole numbers (counts)", frame, flat != np.floor(flat))
     bad = _outside(flat, low, high, low_open, high_open)
     if bad.any():
-        fail(name, f"values not {_range_text(low, high, low_open, high_open)}", frame, bad)
+        fail(name, f"values {_outside_text(low, high, low_open, high_open)}", frame, bad)
     return array
 
 
@@ -459,7 +470,7 @@ def _id_family(value) -> str:
     if isinstance(value, (bool, np.bool_)):
         return "boolean"
     if isinstance(value, numbers.Number):
-        return "number"
+        return "numeric"
     if isinstance(value, str):
         return "text"
     return type(value).__name__
@@ -476,7 +487,7 @@ def check_customer_ids(ids, column: str, *, unique: bool = False):
     >>> check_customer_ids(pd.Series([1, 2, "3"]), "customer_id")
     Traceback (most recent call last):
     ...
-    ValueError: column 'customer_id': customer ids of mixed types (2 number, 1 text) in 1 row(s):
+    ValueError: column 'customer_id': customer ids of mixed types (2 numeric, 1 text) in 1 row(s):
       customer_id
     2           3
     All ids must have one type: convert the column, e.g. ids.astype(str) ...

@@ -380,7 +380,7 @@ def _counts_of(counts) -> pd.Series:
     if isinstance(counts, CodedSurvey):
         counts = counts.counts
     if isinstance(counts, Mapping):
-        counts = pd.Series(counts, dtype=float)
+        counts = pd.Series(counts)
     if not isinstance(counts, pd.Series):
         raise TypeError(
             f"counts must be a Series, dict or CodedSurvey, got {type(counts).__name__}"
