@@ -2,7 +2,14 @@
 
 Every check raises a :class:`ValueError` that names the column (or argument), says what is
 wrong, shows up to ``MAX_ROWS_SHOWN`` offending rows and, where there is one, suggests the fix.
-Nothing here drops or coerces data silently.
+Nothing here drops or coerces data silently: booleans and text are never taken for numbers.
+
+Arguments of the public API go through one checker each: :func:`check_number` (a single
+number within bounds, ``integer=True`` for counts), :func:`check_level` (a confidence level in
+(0, 1)), :func:`check_probability` (a share in [0, 1]), :func:`check_numbers` (a number or an
+array of them), :func:`as_float_array` (a numeric column), :func:`check_customer_ids` (no
+missing, mixed-type or, where required, repeated ids) and :func:`align_to` (a Series put in
+another's customer order, never matched by position).
 """
 
 from __future__ import annotations
@@ -394,7 +401,7 @@ def _to_float(values, name: str) -> np.ndarray:
         # a list keeps each element as given: numpy would turn [True, 2.5] into [1.0, 2.5]
         array = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
         if array.dtype.kind in "iuf":
-            return array.astype(float)
+            return np.asarray(array, dtype=float)
         if array.dtype.kind == "b":
             _refuse(values, name, np.ones(array.size, bool), "booleans")
         if array.dtype.kind not in "OUS":

@@ -186,6 +186,24 @@ def test_valid_input_passes_unchanged():
     assert check_customer_ids(ids, "customer_id", unique=True) is ids
 
 
+def test_awkward_but_valid_inputs_are_accepted():
+    # strict about text and booleans, not about how numbers are stored
+    booleans = pd.Series([True, False, True, False], dtype="boolean")  # labels may be booleans
+    assert evaluate(booleans, [0.9, 0.1, 0.8, 0.2])["roc_auc"] == 1.0
+    text_ids = pd.Series([1, 0, 1, 0], index=["a", "b", "c", "d"])
+    shuffled = pd.Series([0.2, 0.8, 0.1, 0.9], index=["d", "c", "b", "a"])  # matched by id
+    assert evaluate(text_ids, shuffled)["roc_auc"] == 1.0
+    # 2 promoters, 1 detractor of 3: NPS 100/3, whatever the storage
+    for answers in (pd.Series([10, 9, 3], dtype="Int64"), np.array([10.0, 9.0, 3.0]), (10, 9, 3)):
+        assert N.nps(answers).nps == pytest.approx(100 / 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert concentration.concentration(pd.Series([1, 3], dtype=object)).top1_share == 0.75
+    shares = value_deciles(pd.Series([50, 30, 20]), n_groups=3.0)["value_share"]
+    assert shares.tolist() == [0.5, 0.3, 0.2]
+    assert E.revenue_lost_to_churn(np.int64(700), 300, np.float64(0.2)) == pytest.approx(42_000)
+
+
 # --------------------------------------------------------------------------------------------
 # NPS (churnlab.nps)
 # --------------------------------------------------------------------------------------------

@@ -45,6 +45,8 @@ _LOG_LOSS_EPS = 1e-15
 # --------------------------------------------------------------------------- input checks
 def _check_labels(y_true, name: str = "y_true") -> np.ndarray:
     """0/1 labels (booleans count as labels: True = churned) as a float array."""
+    if isinstance(y_true, pd.Series) and pd.api.types.is_bool_dtype(y_true.dtype):
+        y_true = y_true.to_numpy(dtype=float, na_value=np.nan)  # nullable booleans too
     values = np.asarray(y_true)
     if values.dtype.kind in "US" and not isinstance(y_true, np.ndarray):
         values = np.asarray(y_true, dtype=object)  # a list of numbers and text: keep each
