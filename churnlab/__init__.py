@@ -1,6 +1,7 @@
 """churnlab: customer-retention analytics.
 
-Data flows one way: transactions -> :func:`rfm_summary` -> purchase and spend models
+Data flows one way: transactions (read once, by :mod:`churnlab.transactions`; see
+:func:`inspect_transactions`) -> :func:`rfm_summary` -> purchase and spend models
 (:class:`BetaGeo`, :class:`GammaGamma`) -> :func:`customer_lifetime_value` -> decisions and
 figures.
 
@@ -31,11 +32,13 @@ from churnlab import (
 from churnlab.clv import customer_lifetime_value
 from churnlab.models import BetaGeo, GammaGamma
 from churnlab.rfm import TIME_UNITS, calibration_holdout_split, rfm_summary
+from churnlab.transactions import DataQualityReport, inspect_transactions
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BetaGeo",
+    "DataQualityReport",
     "GammaGamma",
     "TIME_UNITS",
     "calibration_holdout_split",
@@ -47,6 +50,7 @@ __all__ = [
     "defection",
     "diagnostics",
     "economics",
+    "inspect_transactions",
     "loyalty",
     "nps",
     "plots",

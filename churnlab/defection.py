@@ -50,9 +50,9 @@ from churnlab._validation import (
     parse_dates,
     require_columns,
     require_dataframe,
-    require_no_nan,
 )
 from churnlab.nps import html_result
+from churnlab.transactions import DEFAULT_RETURNS, read_transactions
 
 #: The five defection-reason categories, in the benchmark's order.
 CATEGORIES: tuple[str, ...] = (
@@ -496,11 +496,15 @@ def revenue_before(
     customer_col: str = "customer_id",
     date_col: str = "date",
     amount_col: str = "amount",
+    returns: str = DEFAULT_RETURNS,
+    date_format: str | None = None,
+    tz=None,
 ) -> pd.Series:
-    """Each customer's net revenue in the ``days`` days up to and including a date.
+    """Each customer's revenue in the ``days`` days up to and including a date.
 
     With ``dates`` the defection dates, this is the yearly revenue a defector took away.
-    Returns (negative amounts) are netted.
+    Transactions are read as by :func:`churnlab.rfm_summary`: revenue is the spend on purchase
+    occasions under ``returns`` (``'net'`` nets each return against the purchase it refunds).
 
     Parameters
     ----------
@@ -510,6 +514,8 @@ def revenue_before(
         Indexed by customer id: the end of each customer's window.
     days : int
         Window length in days.
+    returns, date_format, tz
+        As in :func:`churnlab.rfm_summary`.
 
     Returns
     -------
@@ -522,29 +528,33 @@ def revenue_before(
     ...                                            "2023-02-01"]),
     ...                    "amount": [100.0, 40.0, -10.0, 25.0]})
     >>> end = pd.Series(pd.to_datetime(["2023-03-01", "2023-01-31"]), index=[1, 2])
-    >>> revenue_before(tx, end).tolist()
+    >>> revenue_before(tx, end, returns="net").tolist()
     [30.0, 0.0]
     """
-    require_dataframe(transactions, "transactions")
-    require_columns(transactions, [customer_col, date_col, amount_col], "transactions")
-    require_no_nan(transactions, [customer_col, amount_col])
     if not isinstance(dates, pd.Series):
         raise TypeError("dates must be a Series of dates indexed by customer id")
     days = check_number(days, "days", low=1, integer=True)
     check_customer_ids(dates.index, "dates", unique=True)
-    end = parse_dates(dates.rename("date").to_frame(), "date")
-    tx_dates = parse_dates(transactions, date_col)
-    window_end = end.reindex(transactions[customer_col].to_numpy()).to_numpy()
-    in_window = (tx_dates.to_numpy() <= window_end) & (
-        tx_dates.to_numpy() > window_end - np.timedelta64(int(days), "D")
+    table = read_transactions(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        date_format=date_format,
+        tz=tz,
     )
-    amounts = pd.to_numeric(transactions[amount_col]).to_numpy(float)
-    total = (
-        pd.Series(amounts[in_window])
-        .groupby(transactions[customer_col].to_numpy()[in_window])
-        .sum()
+    end = parse_dates(dates.rename("date").to_frame(), "date", tz=table.time_zone)
+    end_day = end.to_numpy().astype("datetime64[D]").astype(np.int64)
+    bought = table.purchases(returns=returns)
+    window_end = pd.Series(end_day, index=dates.index).reindex(table.ids).to_numpy()
+    known = ~np.isnan(window_end)
+    row_end = window_end[bought.customer]
+    in_window = known[bought.customer] & (bought.day <= row_end) & (bought.day > row_end - days)
+    total = np.bincount(
+        bought.customer[in_window], weights=bought.amount[in_window], minlength=len(table.ids)
     )
-    return total.reindex(dates.index, fill_value=0.0).astype(float).rename("revenue")
+    revenue = pd.Series(total, index=table.ids)
+    return revenue.reindex(dates.index, fill_value=0.0).astype(float).rename("revenue")
 
 
 @dataclass(frozen=True)
@@ -723,7 +733,7 @@ def leak_rate(
     require_columns(customers, [signup_col, defection_col], "customers")
     end = as_timestamp(end, "end")
     signup = parse_dates(customers, signup_col)
-    defection = pd.to_datetime(customers[defection_col])
+    defection = parse_dates(customers, defection_col, allow_missing=True)
     early = (defection < signup).to_numpy()
     if early.any():
         fail(defection_col, "defection before signup", customers, early)

@@ -45,7 +45,8 @@ from churnlab._validation import (
     require_dataframe,
 )
 from churnlab.models._base import read_columns
-from churnlab.rfm import _end_day, _purchase_days, unit_days
+from churnlab.rfm import unit_days
+from churnlab.transactions import DEFAULT_RETURNS, read_transactions
 
 #: Number of BG/NBD parameters (r, alpha, a, b), subtracted from the chi-square degrees of
 #: freedom of :func:`period_transactions`.
@@ -666,7 +667,11 @@ def tracking(
     calibration_end=None,
     customer_col: str = "customer_id",
     date_col: str = "date",
+    amount_col: str | None = "amount",
     time_unit: str = "W",
+    returns: str = DEFAULT_RETURNS,
+    date_format: str | None = None,
+    tz=None,
 ) -> Tracking:
     """Repeat transactions per period over calendar time, actual vs expected (FHL 2005, fig. 2-3).
 
@@ -685,16 +690,19 @@ def tracking(
     model : fitted purchase model
         With ``expected_purchases(t)``, fitted in ``time_unit``.
     transactions : DataFrame
-        One row per transaction, with ``customer_col`` and ``date_col``.
+        One row per transaction, with ``customer_col``, ``date_col`` and ``amount_col``
+        (read as by :func:`churnlab.rfm_summary`: a return is not a purchase).
     observation_end : date-like or None
         Last day tracked (None: the last transaction date); later transactions are ignored.
     calibration_end : date-like, optional
         End of the calibration period. When given, only customers whose first purchase is on
         or before it are tracked (those the model was fitted on), and it is recorded for plots.
-    customer_col, date_col : str
-        Column names.
+    customer_col, date_col, amount_col : str
+        Column names; ``amount_col=None`` when there is no amount (every row a purchase).
     time_unit : {'W', 'D', 'M'}
         Period length.
+    returns, date_format, tz
+        As in :func:`churnlab.rfm_summary`.
 
     Returns
     -------
@@ -715,10 +723,23 @@ def tracking(
     """
     _check_fitted(model)
     unit = unit_days(time_unit)
-    ids, customer, day, _ = _purchase_days(transactions, customer_col, date_col, None)
-    if len(day) == 0:
+    table = read_transactions(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        date_format=date_format,
+        tz=tz,
+    )
+    if len(table) == 0:
         raise ValueError("transactions are empty: nothing to track")
-    end_day = _end_day(observation_end, day, "observation_end")
+    end_day = table.end_day(observation_end, "observation_end")
+    ids = table.ids
+    customer, day, _, _ = table.purchases(returns=returns, end=end_day).occasions()
+    if len(day) == 0:
+        raise ValueError(
+            f"no customer made a first purchase on or before {observation_end}: nothing to track"
+        )
     # first purchase day of each customer (days are sorted by customer, then day)
     n_days = np.bincount(customer, minlength=len(ids))
     has = n_days > 0
@@ -727,7 +748,7 @@ def tracking(
     tracked = has & (birth <= end_day)
     cal_end_day = None
     if calibration_end is not None:
-        cal_end_day = _end_day(calibration_end, day, "calibration_end")
+        cal_end_day = table.end_day(calibration_end, "calibration_end")
         if cal_end_day >= end_day:
             raise ValueError(
                 f"calibration_end ({calibration_end}) must be before observation_end "
@@ -775,7 +796,9 @@ def tracking(
     calibration_periods = None if cal_end_day is None else (cal_end_day + 1 - start_day) / unit
     return Tracking(
         table=table,
-        calibration_end=None if cal_end_day is None else pd.Timestamp(calibration_end).normalize(),
+        calibration_end=None
+        if cal_end_day is None
+        else pd.Timestamp(np.datetime64(cal_end_day, "D")),
         calibration_periods=calibration_periods,
         time_unit=time_unit,
     )

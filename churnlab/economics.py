@@ -26,18 +26,18 @@ import numpy as np
 import pandas as pd
 
 from churnlab._validation import (
-    as_timestamp,
     check_customer_ids,
     check_level,
     check_number,
     check_numbers,
     fail,
+    parse_dates,
     require_columns,
     require_dataframe,
 )
-from churnlab.loyalty import _purchase_rows
 from churnlab.nps import html_result
 from churnlab.rfm import unit_days
+from churnlab.transactions import DEFAULT_RETURNS, read_occasions
 
 __all__ = [
     "ACQUISITION_TO_RETENTION_COST_RATIO",
@@ -454,6 +454,9 @@ def evaluate_programme(
     join_col: str = "programme_join_date",
     date_col: str = "date",
     amount_col: str = "amount",
+    returns: str = DEFAULT_RETURNS,
+    date_format: str | None = None,
+    tz=None,
 ) -> ProgrammeEvaluation:
     """Effect of a loyalty programme on members, against comparable non-members.
 
@@ -487,7 +490,9 @@ def evaluate_programme(
         One row per customer: ``customer_col``, ``member_col`` (bool), ``join_col`` (date; NaT
         for non-members) and the ``strata`` columns.
     transactions : DataFrame
-        ``customer_col``, ``date_col``, ``amount_col`` (returns negative).
+        ``customer_col``, ``date_col``, ``amount_col`` (returns negative), read as by
+        :func:`churnlab.rfm_summary`: purchases are purchase occasions and revenue is their
+        spend under ``returns`` (``'net'`` for revenue net of returns).
     strata : str, list of str or None
         Columns of ``customers`` to match exactly on.
     outcome : {'purchases', 'revenue'}
@@ -499,6 +504,8 @@ def evaluate_programme(
         Minimum pre-join history, in ``time_unit``.
     n_boot, level, seed
         Bootstrap resamples, interval level and random seed.
+    returns, date_format, tz
+        As in :func:`churnlab.rfm_summary`.
 
     Returns
     -------
@@ -530,7 +537,7 @@ def evaluate_programme(
     cust = customers[[customer_col, member_col, join_col, *keys]]
     check_customer_ids(cust[customer_col], customer_col, unique=True)
     member = _member_flags(cust, member_col)
-    join = pd.to_datetime(cust[join_col], errors="coerce")
+    join = parse_dates(cust, join_col, allow_missing=True, tz=tz)
     bad = member & join.isna().to_numpy()
     if bad.any():
         fail(join_col, "members without a (valid) join date", cust, bad)
@@ -547,24 +554,35 @@ def evaluate_programme(
         if cust[key].isna().any():
             fail(key, "missing stratum values", cust, cust[key].isna().to_numpy())
 
-    daily, end = _purchase_rows(transactions, customer_col, date_col, amount_col, observation_end)
-    start = (
-        join[member].min()
-        if programme_start is None
-        else as_timestamp(programme_start, "programme_start")
+    occ = read_occasions(
+        transactions,
+        observation_end,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        returns=returns,
+        date_format=date_format,
+        tz=tz,
     )
-    if pd.isna(start):
-        raise ValueError("no members: there is no programme to evaluate")
-    end_day, start_day = int(_to_day(end.normalize())), int(_to_day(start.normalize()))
-    day = _to_day(daily["day"].to_numpy())
-    is_buy = daily["amount"].to_numpy() > 0
-    value = is_buy.astype(float) if outcome == "purchases" else daily["amount"].to_numpy()
+    if programme_start is None:
+        start_day = join[member].min()
+        if pd.isna(start_day):
+            raise ValueError("no members: there is no programme to evaluate")
+        start_day = int(_to_day(start_day.normalize()))
+    else:
+        start_day = occ.day_of(programme_start, "programme_start")
+    end_day = occ.end_day
+    day = occ.day
+    is_buy = np.ones(len(day), dtype=bool)
+    value = is_buy.astype(float) if outcome == "purchases" else occ.amount
+    occasion_customer = occ.ids[occ.customer]
 
-    pos = pd.Index(cust[customer_col]).get_indexer(daily["customer"])
+    pos = pd.Index(cust[customer_col]).get_indexer(occasion_customer)
     unknown = pos < 0
     if unknown.any():
         warnings.warn(
-            f"{int(unknown.sum())} purchase day(s) of {daily['customer'][unknown].nunique()} "
+            f"{int(unknown.sum())} purchase day(s) of "
+            f"{pd.unique(occasion_customer[unknown]).size} "
             "customer(s) missing from `customers` are left out of the evaluation",
             UserWarning,
             stacklevel=2,

@@ -25,16 +25,13 @@ import pandas as pd
 
 from churnlab._validation import (
     as_float_array,
-    as_timestamp,
     check_customer_ids,
     check_number,
     check_numbers,
-    epoch_day,
     fail,
     parse_dates,
     require_columns,
     require_dataframe,
-    require_no_nan,
 )
 from churnlab.complaints import (
     TOLD_BY_DISSATISFIED,
@@ -63,6 +60,7 @@ from churnlab.nps import (
     nps_trend,
 )
 from churnlab.rfm import unit_days
+from churnlab.transactions import DEFAULT_RETURNS, read_occasions
 
 __all__ = [
     "DETRACTOR_MAX",
@@ -105,39 +103,6 @@ CUSTOMER_TYPES: tuple[str, ...] = ("one-off", "occasional", "regular")
 
 
 # --- per-customer building blocks ---------------------------------------------------------
-def _purchase_rows(
-    transactions: pd.DataFrame, customer_col: str, date_col: str, amount_col: str, end
-) -> tuple[pd.DataFrame, pd.Timestamp]:
-    """Validated (customer, purchase day) rows up to ``end`` and the per-customer revenue.
-
-    A purchase day is a calendar day with a positive net amount; returns (negative amounts)
-    count in revenue, not as purchases.
-    """
-    require_dataframe(transactions, "transactions")
-    require_columns(transactions, [customer_col, date_col, amount_col], "transactions")
-    require_no_nan(transactions, [customer_col, amount_col])
-    dates = parse_dates(transactions, date_col)
-    amount = pd.to_numeric(transactions[amount_col], errors="coerce").to_numpy(float)
-    bad = ~np.isfinite(amount)
-    if bad.any():
-        fail(amount_col, "amounts that are not finite numbers", transactions, bad)
-    if end is None:
-        end = dates.max().normalize()
-    else:
-        end = as_timestamp(end, "observation_end").normalize()
-    # the whole of the last day counts, whatever the time of day (as in rfm_summary)
-    keep = (dates.dt.normalize() <= end).to_numpy()
-    rows = pd.DataFrame(
-        {
-            "customer": transactions[customer_col].to_numpy()[keep],
-            "day": dates.to_numpy()[keep].astype("datetime64[D]"),
-            "amount": amount[keep],
-        }
-    )
-    daily = rows.groupby(["customer", "day"], sort=True)["amount"].sum().reset_index()
-    return daily, end
-
-
 def customer_activity(
     transactions: pd.DataFrame,
     observation_end=None,
@@ -146,12 +111,16 @@ def customer_activity(
     date_col: str = "date",
     amount_col: str = "amount",
     time_unit: str = "M",
+    returns: str = DEFAULT_RETURNS,
+    date_format: str | None = None,
+    tz=None,
 ) -> pd.DataFrame:
     """Per-customer purchase history: purchase days, tenure, purchase rate, revenue, regularity.
 
-    A *purchase* is a calendar day with a positive net amount (several transactions on one
-    day are one purchase; days whose net amount is a return are not purchases but their
-    amounts count in revenue).
+    A *purchase* is a purchase occasion as defined once in :mod:`churnlab.transactions` and
+    used by :func:`churnlab.rfm_summary`: a customer's calendar day with a transaction of
+    non-negative amount (several on one day are one purchase; a return is never a purchase).
+    So ``purchases`` equals ``frequency + 1`` of the RFM summary for every customer.
 
     Parameters
     ----------
@@ -162,13 +131,16 @@ def customer_activity(
         :func:`churnlab.rfm_summary`); defaults to the last transaction date.
     time_unit : {'D', 'W', 'M'}
         Unit of ``tenure``, ``mean_gap`` and ``purchase_rate``.
+    returns, date_format, tz
+        As in :func:`churnlab.rfm_summary` (``returns='net'`` nets returns into revenue).
 
     Returns
     -------
     DataFrame
         Indexed by customer id (customers with at least one purchase): ``purchases``,
         ``first_purchase``, ``last_purchase``, ``tenure`` (first purchase to observation end),
-        ``purchase_rate`` (repeat purchases per unit of tenure), ``revenue`` (net amount),
+        ``purchase_rate`` (repeat purchases per unit of tenure), ``revenue`` (spend on the
+        purchases under the returns policy),
         ``mean_gap`` and ``cv_gap`` (mean and coefficient of variation, sample standard
         deviation over mean, of the times between purchases; NaN with fewer than 2 and
         3 purchases respectively).
@@ -186,23 +158,21 @@ def customer_activity(
     2                    1    10.0          0.000       NaN     NaN      5.0
     """
     unit = unit_days(time_unit)
-    daily, end = _purchase_rows(transactions, customer_col, date_col, amount_col, observation_end)
-    revenue = daily.groupby("customer", sort=True)["amount"].sum()
-    buys = daily[daily["amount"] > 0]
-    no_purchase = revenue.index.difference(buys["customer"].unique())
-    if len(no_purchase):
-        warnings.warn(
-            f"{len(no_purchase)} customer(s) have no day with a positive net amount (only "
-            f"returns), e.g. {list(no_purchase[:5])}; they are left out of the activity table.",
-            UserWarning,
-            stacklevel=2,
-        )
-    codes, ids = pd.factorize(buys["customer"], sort=True)
-    day = buys["day"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    n = np.bincount(codes, minlength=len(ids))
+    occ = read_occasions(
+        transactions,
+        observation_end,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        returns=returns,
+        date_format=date_format,
+        tz=tz,
+    )
+    codes, ids, day = occ.customer, occ.ids, occ.day
+    n = occ.counts()
     starts = np.r_[0, np.cumsum(n)[:-1]]
     first, last = day[starts], day[starts + n - 1]
-    end_day = epoch_day(end)
+    end_day = occ.end_day
     gap = np.diff(day).astype(float)
     same = codes[1:] == codes[:-1]
     g_code, gap = codes[1:][same], gap[same]
@@ -222,7 +192,7 @@ def customer_activity(
             "last_purchase": pd.to_datetime(last.astype("datetime64[D]")),
             "tenure": tenure,
             "purchase_rate": rate,
-            "revenue": revenue.reindex(ids).to_numpy(),
+            "revenue": np.bincount(codes, weights=occ.amount, minlength=len(ids)),
             "mean_gap": mean_gap / unit,
             "cv_gap": cv,
         },
@@ -477,11 +447,15 @@ def loyalty_ladder(
     date_col: str = "date",
     amount_col: str = "amount",
     time_unit: str = "M",
+    returns: str = DEFAULT_RETURNS,
+    date_format: str | None = None,
+    tz=None,
 ) -> LoyaltyLadder:
     """Place customers on the loyalty ladder from their purchases and measure the climb.
 
-    Stage rules, by the number of purchases (purchase days, see :func:`customer_activity`)
-    made so far:
+    Stage rules, by the number of purchases (purchase occasions, see
+    :func:`customer_activity`; ``returns``, ``date_format`` and ``tz`` as in
+    :func:`churnlab.rfm_summary`) made so far:
 
     * *first purchase*: 1 purchase,
     * *repeat*: at least ``repeat_purchases`` (2),
@@ -547,14 +521,21 @@ def loyalty_ladder(
             f"loyal_purchases, got {repeat_purchases}, {attachment_purchases}, {loyal_purchases}"
         )
     unit = unit_days(time_unit)
-    daily, end = _purchase_rows(transactions, customer_col, date_col, amount_col, observation_end)
-    buys = daily[daily["amount"] > 0]
-    codes, ids = pd.factorize(buys["customer"], sort=True)
-    day = buys["day"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    n = np.bincount(codes, minlength=len(ids))
+    occ = read_occasions(
+        transactions,
+        observation_end,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        returns=returns,
+        date_format=date_format,
+        tz=tz,
+    )
+    codes, ids, day = occ.customer, occ.ids, occ.day
+    n = occ.counts()
     starts = np.r_[0, np.cumsum(n)[:-1]]
     k = np.arange(len(day)) - np.repeat(starts, n) + 1  # purchases made so far (1-based)
-    end_day = epoch_day(end)
+    end_day = occ.end_day
     has_next = np.r_[codes[1:] == codes[:-1], False]
     next_day = np.where(has_next, np.r_[day[1:], 0], end_day)
     step = np.searchsorted(thresholds, k, side="right") - 1  # stage while waiting for k + 1
@@ -566,8 +547,9 @@ def loyalty_ladder(
     in_cohort = np.ones(len(ids), bool)
     cohort_stamp = None
     if cohort_end is not None:
-        cohort_stamp = as_timestamp(cohort_end, "cohort_end")
-        in_cohort = first <= epoch_day(cohort_stamp)
+        cohort_day = occ.day_of(cohort_end, "cohort_end")
+        cohort_stamp = pd.Timestamp(np.datetime64(cohort_day, "D"))
+        in_cohort = first <= cohort_day
         if not in_cohort.any():
             raise ValueError(f"cohort_end={cohort_end!r}: no customer first bought by then")
     reached = np.array([(n[in_cohort] >= t).sum() for t in thresholds])  # four stages
@@ -640,6 +622,9 @@ def customer_types(
     customer_col: str = "customer_id",
     date_col: str = "date",
     amount_col: str = "amount",
+    returns: str = DEFAULT_RETURNS,
+    date_format: str | None = None,
+    tz=None,
 ) -> CustomerTypes:
     """Classify customers as one-off, occasional or regular buyers.
 
@@ -647,6 +632,9 @@ def customer_types(
     * *regular*: at least ``min_regular_purchases`` purchases whose inter-purchase times have
       a coefficient of variation (sample standard deviation / mean) at most ``cv_threshold``,
     * *occasional*: the other repeat buyers (few purchases or irregular timing).
+
+    Purchases are read as by :func:`customer_activity` (``returns``, ``date_format`` and
+    ``tz`` as in :func:`churnlab.rfm_summary`).
 
     Random (Poisson) purchase timing has exponential gaps with a coefficient of variation of
     1, a perfectly periodic buyer 0; the default 0.5 calls a customer regular when the spread
@@ -676,6 +664,9 @@ def customer_types(
         customer_col=customer_col,
         date_col=date_col,
         amount_col=amount_col,
+        returns=returns,
+        date_format=date_format,
+        tz=tz,
     )
     n = activity["purchases"].to_numpy()
     regular = (n >= min_regular_purchases) & (activity["cv_gap"].to_numpy() <= cv_threshold)

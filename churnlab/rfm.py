@@ -18,15 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from churnlab._validation import (
-    as_timestamp,
-    epoch_day,
-    fail,
-    parse_dates,
-    require_columns,
-    require_dataframe,
-    require_no_nan,
-)
+from churnlab.transactions import DEFAULT_RETURNS, distinct_days, read_transactions
 
 #: Days in a mean Gregorian year (97 leap years in 400).
 DAYS_PER_YEAR = 365.2425
@@ -34,8 +26,6 @@ DAYS_PER_YEAR = 365.2425
 #: Length of each supported time unit in days. A month is the mean Gregorian month
 #: (365.2425 / 12 = 30.436875 days), never a hidden 30-day month.
 TIME_UNITS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": DAYS_PER_YEAR / 12}
-
-_DAY = np.timedelta64(1, "D")
 
 
 def unit_days(time_unit: str) -> float:
@@ -52,121 +42,27 @@ def unit_days(time_unit: str) -> float:
         ) from None
 
 
-def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Position of each row's customer among the sorted distinct ids, and those ids.
-
-    Integer ids of moderate range are mapped by direct indexing (no hashing, no sort of the
-    rows); other ids are factorized unsorted and only the distinct ids are sorted, which is
-    several times faster than sorting every row's id.
-    """
-    values = ids.to_numpy()
-    if values.dtype.kind in "iu" and len(values):
-        low, high = int(values.min()), int(values.max())
-        if high - low <= 4 * len(values) + 1024:
-            offset = (values - low).astype(np.int64)
-            present = np.zeros(high - low + 1, dtype=bool)
-            present[offset] = True
-            rank = np.cumsum(present) - 1
-            distinct = np.flatnonzero(present) + low
-            return rank[offset], pd.Index(distinct.astype(values.dtype), name=ids.name)
-    codes, uniques = pd.factorize(ids, sort=False)
-    uniques = pd.Index(uniques)
-    order = uniques.argsort()
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    return rank[codes], uniques[order]
-
-
-def _transactions(
-    transactions: pd.DataFrame,
-    customer_col: str,
-    date_col: str,
-    amount_col: str | None,
-) -> tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray]:
-    """Validate transactions and return them as arrays, one entry per transaction.
-
-    Returns the customer ids (sorted), and per transaction the customer's position in those
-    ids, the day (integer days since the epoch) and the amount (zeros when ``amount_col`` is
-    None).
-    """
-    require_dataframe(transactions, "transactions")
-    columns = [customer_col, date_col] + ([amount_col] if amount_col is not None else [])
-    require_columns(transactions, columns, "transactions")
-    require_no_nan(transactions, [customer_col] + ([amount_col] if amount_col else []))
-    dates = parse_dates(transactions, date_col)
-    days = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
-    codes, ids = _customer_codes(transactions[customer_col])
-    if amount_col is not None:
-        amounts = pd.to_numeric(transactions[amount_col], errors="coerce").to_numpy(float)
-        bad = ~np.isfinite(amounts)
-        if bad.any():
-            fail(amount_col, "amounts that are not finite numbers", transactions, bad)
-    else:
-        amounts = np.zeros(len(transactions))
-    return ids, codes, days, amounts
-
-
-def _day_keys(customer: np.ndarray, day: np.ndarray, n_customers: int):
-    """The packed key ``customer * span + (day - first day)``, its span and first day.
-
-    The key is 32-bit when it fits, which sorts about twice as fast as 64-bit.
-    """
-    low = int(day.min())
-    span = int(day.max()) - low + 1
-    key = customer * span + (day - low)
-    if n_customers * span <= np.iinfo(np.int32).max:
-        key = key.astype(np.int32)
-    return key, span, low
-
-
-def _distinct_days(customer: np.ndarray, day: np.ndarray, n_customers: int) -> np.ndarray:
-    """Number of distinct purchase days of each customer (one sort of a packed key)."""
-    if len(day) == 0:
-        return np.zeros(n_customers, dtype=np.int64)
-    key, span, _ = _day_keys(customer, day, n_customers)
-    key = np.sort(key)
-    first = np.r_[True, key[1:] != key[:-1]]
-    return np.bincount(key[first] // span, minlength=n_customers)
-
-
-def _purchase_days(
-    transactions: pd.DataFrame,
-    customer_col: str,
-    date_col: str,
-    amount_col: str | None,
-) -> tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray]:
-    """Validate transactions and collapse them to one row per (customer, calendar day).
-
-    Returns the customer ids (sorted), and for each purchase day, sorted by customer then day:
-    the customer's position in the ids, the day as integer days since the epoch, and the day's
-    total amount (zeros when ``amount_col`` is None).
-    """
-    ids, codes, days, amounts = _transactions(transactions, customer_col, date_col, amount_col)
-    if len(days) == 0:
-        return ids, codes, days, amounts
-    key, span, low = _day_keys(codes, days, len(ids))
-    order = np.argsort(key, kind="stable")
-    key_sorted = key[order].astype(np.int64)
-    starts = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]])
-    day_amount = np.add.reduceat(amounts[order], starts)
-    first = key_sorted[starts]
-    return ids, first // span, first % span + low, day_amount
-
-
-def _summarise(
+def summarise_purchases(
     customer: np.ndarray,
     day: np.ndarray,
-    amount: np.ndarray,
+    amount: np.ndarray | None,
     n_customers: int,
     end_day: int,
     unit: float,
 ) -> dict[str, np.ndarray]:
-    """Per-customer frequency / recency / T / monetary value from per-transaction arrays.
+    """Per-customer frequency / recency / T / monetary value from purchase rows.
+
+    The one place the RFM arithmetic lives (:func:`rfm_summary`,
+    :func:`calibration_holdout_split` and the churn features use it). ``customer``, ``day``
+    and ``amount`` are per purchase row (:class:`churnlab.transactions.Purchases`), ``end_day``
+    the last day observed, ``unit`` the time unit in days.
 
     The mean spend of repeat purchase days is (total spend - spend on the first day) / number
     of repeat days, so no per-day sums are needed.
     """
-    n_days = _distinct_days(customer, day, n_customers)
+    if amount is None:
+        amount = np.zeros(len(day))
+    n_days = distinct_days(customer, day, n_customers)
     has = n_days > 0
     first_day = np.full(n_customers, np.iinfo(np.int64).max)
     np.minimum.at(first_day, customer, day)
@@ -178,7 +74,9 @@ def _summarise(
     on_first = day == first_day[customer]
     first_amount = np.bincount(customer[on_first], weights=amount[on_first], minlength=n_customers)
     frequency = np.maximum(n_days - 1, 0)
-    monetary = np.where(frequency > 0, (total - first_amount) / np.maximum(frequency, 1), 0.0)
+    # amounts are never negative (the returns policy), so the difference is >= 0 up to rounding
+    repeat_spend = np.maximum(total - first_amount, 0.0)
+    monetary = np.where(frequency > 0, repeat_spend / np.maximum(frequency, 1), 0.0)
     return {
         "has": has,
         "frequency": frequency,
@@ -197,8 +95,15 @@ def rfm_summary(
     date_col: str = "date",
     amount_col: str | None = "amount",
     time_unit: str = "W",
+    returns: str = DEFAULT_RETURNS,
+    date_format: str | None = None,
+    tz=None,
 ) -> pd.DataFrame:
     """Summarise transactions into one row per customer: frequency, recency, T, monetary value.
+
+    Transactions are read through :mod:`churnlab.transactions` (validation, dates as calendar
+    days, the returns policy and the one definition of a purchase occasion);
+    :func:`churnlab.inspect_transactions` reports what that does to a table.
 
     Parameters
     ----------
@@ -208,9 +113,20 @@ def rfm_summary(
         End of the observation window (inclusive); transactions after it are ignored and
         customers whose first purchase is after it are left out. Defaults to the last date.
     customer_col, date_col, amount_col : str
-        Column names. ``amount_col=None`` skips the monetary value.
+        Column names. ``amount_col=None`` skips the monetary value (every row is then a
+        purchase).
     time_unit : {'W', 'D', 'M'}
         Unit of ``recency`` and ``T``; see :data:`TIME_UNITS`.
+    returns : {'exclude', 'net', 'error'}
+        What negative amounts (returns) do: see :data:`churnlab.transactions.RETURNS_POLICIES`.
+        A return never creates a purchase occasion and monetary value is never negative;
+        what is left out or netted is warned about with counts and value.
+    date_format : str, optional
+        How to read a numeric or unusual date column: a strftime pattern (``"%Y%m%d"``) or
+        ``"unix_s"``, ``"unix_ms"``, ``"excel"``. Numeric dates are refused without it.
+    tz : str, optional
+        Time zone whose calendar days count. By default aware dates and date arguments count
+        by their own wall-clock day in the data's zone, never through UTC.
 
     Returns
     -------
@@ -231,14 +147,20 @@ def rfm_summary(
     2                    0      0.0  3.0             0.0
     """
     unit = unit_days(time_unit)
-    ids, customer, day, amount = _transactions(transactions, customer_col, date_col, amount_col)
-    end_day = _end_day(observation_end, day, "observation_end")
-    keep = day <= end_day
-    if not keep.any():
-        _require_customers(keep, day, observation_end, "observation_end")
-    if not keep.all():
-        customer, day, amount = customer[keep], day[keep], amount[keep]
-    s = _summarise(customer, day, amount, len(ids), end_day, unit)
+    table = read_transactions(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        date_format=date_format,
+        tz=tz,
+    )
+    end_day = table.end_day(observation_end)
+    _require_customers(table, end_day, observation_end, "observation_end")
+    bought = table.purchases(returns=returns, end=end_day, window=f"the window to {_date(end_day)}")
+    s = summarise_purchases(
+        bought.customer, bought.day, bought.amount, len(table.ids), end_day, unit
+    )
     has = s["has"]
     out = pd.DataFrame(
         {
@@ -247,7 +169,7 @@ def rfm_summary(
             "T": s["T"][has],
             "monetary_value": s["monetary_value"][has],
         },
-        index=pd.Index(ids[has], name=customer_col),
+        index=pd.Index(table.ids[has], name=customer_col),
     )
     if amount_col is None:
         out = out.drop(columns="monetary_value")
@@ -255,28 +177,19 @@ def rfm_summary(
     return out
 
 
-def _require_customers(has: np.ndarray, day: np.ndarray, end, name: str) -> None:
-    """Raise when no customer made a purchase on or before ``end`` (an empty summary).
+def _date(day: int) -> str:
+    return str(np.datetime64(int(day), "D"))
 
-    ``has`` flags customers (or transactions) on or before ``end``; ``day`` holds every
-    transaction's day, for the message.
-    """
-    if len(day) == 0:
+
+def _require_customers(table, end_day: int, end, name: str) -> None:
+    """Raise when no transaction falls on or before ``end_day`` (an empty summary)."""
+    if len(table) == 0:
         raise ValueError("transactions are empty: no customer can be summarised")
-    if not has.any():
-        first, last = (np.datetime64(int(d), "D") for d in (day.min(), day.max()))
+    if int(table.day.min()) > end_day:
         raise ValueError(
-            f"{name}={end!r} is before every purchase: the transactions run from {first} to "
-            f"{last}, so no customer can be summarised"
+            f"{name}={end!r} is before every purchase: the transactions run from "
+            f"{table.date_range()}, so no customer can be summarised"
         )
-
-
-def _end_day(value, day: np.ndarray, name: str) -> int:
-    if value is None:
-        if len(day) == 0:
-            raise ValueError("transactions are empty")
-        return int(day.max())
-    return epoch_day(as_timestamp(value, name))
 
 
 def calibration_holdout_split(
@@ -288,11 +201,38 @@ def calibration_holdout_split(
     date_col: str = "date",
     amount_col: str | None = "amount",
     time_unit: str = "W",
+    returns: str = DEFAULT_RETURNS,
+    date_format: str | None = None,
+    tz=None,
 ) -> pd.DataFrame:
     """RFM summary of a calibration period and repeat purchases in the holdout that follows.
 
     Customers are those whose first purchase is on or before ``calibration_end``. The holdout
-    is ``(calibration_end, observation_end]``.
+    is ``(calibration_end, observation_end]``. The returns policy applies to each period on its
+    own, so a holdout return never changes the calibration summary.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per transaction.
+    calibration_end, observation_end : date-like
+        Ends of the calibration and holdout periods (inclusive); ``observation_end``
+        defaults to the last date.
+    customer_col, date_col, amount_col : str
+        Column names. ``amount_col=None`` skips the monetary value (every row is then a
+        purchase).
+    time_unit : {'W', 'D', 'M'}
+        Unit of ``recency`` and ``T``; see :data:`TIME_UNITS`.
+    returns : {'exclude', 'net', 'error'}
+        What negative amounts (returns) do: see :data:`churnlab.transactions.RETURNS_POLICIES`.
+        A return never creates a purchase occasion and monetary value is never negative;
+        what is left out or netted is warned about with counts and value.
+    date_format : str, optional
+        How to read a numeric or unusual date column: a strftime pattern (``"%Y%m%d"``) or
+        ``"unix_s"``, ``"unix_ms"``, ``"excel"``. Numeric dates are refused without it.
+    tz : str, optional
+        Time zone whose calendar days count. By default aware dates and date arguments count
+        by their own wall-clock day in the data's zone, never through UTC.
 
     Returns
     -------
@@ -314,19 +254,36 @@ def calibration_holdout_split(
     1                        1          1.0    4.0                  1               4.0
     """
     unit = unit_days(time_unit)
-    ids, customer, day, amount = _transactions(transactions, customer_col, date_col, amount_col)
-    cal_end = _end_day(calibration_end, day, "calibration_end")
-    obs_end = _end_day(observation_end, day, "observation_end")
+    table = read_transactions(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        date_format=date_format,
+        tz=tz,
+    )
+    if calibration_end is None:
+        raise ValueError("calibration_end is required: the last day of the calibration period")
+    cal_end = table.end_day(calibration_end, "calibration_end")
+    obs_end = table.end_day(observation_end, "observation_end")
     if obs_end <= cal_end:
         raise ValueError(
             f"observation_end ({observation_end}) must be after calibration_end ({calibration_end})"
         )
-    cal = day <= cal_end
-    s = _summarise(customer[cal], day[cal], amount[cal], len(ids), cal_end, unit)
-    _require_customers(s["has"], day, calibration_end, "calibration_end")
-    hold = (day > cal_end) & (day <= obs_end)
-    n_hold = _distinct_days(customer[hold], day[hold], len(ids))
-    spend_hold = np.bincount(customer[hold], weights=amount[hold], minlength=len(ids))
+    _require_customers(table, cal_end, calibration_end, "calibration_end")
+    cal = table.purchases(
+        returns=returns, end=cal_end, window=f"the calibration period to {_date(cal_end)}"
+    )
+    s = summarise_purchases(cal.customer, cal.day, cal.amount, len(table.ids), cal_end, unit)
+    hold = table.purchases(
+        returns=returns,
+        start=cal_end + 1,
+        end=obs_end,
+        window=f"the holdout {_date(cal_end + 1)} to {_date(obs_end)}",
+    )
+    n_hold = distinct_days(hold.customer, hold.day, len(table.ids))
+    hold_amount = np.zeros(len(hold)) if hold.amount is None else hold.amount
+    spend_hold = np.bincount(hold.customer, weights=hold_amount, minlength=len(table.ids))
     has = s["has"]
     out = pd.DataFrame(
         {
@@ -340,7 +297,7 @@ def calibration_holdout_split(
             ),
             "duration_holdout": np.full(int(has.sum()), (obs_end - cal_end) / unit),
         },
-        index=pd.Index(ids[has], name=customer_col),
+        index=pd.Index(table.ids[has], name=customer_col),
     )
     if amount_col is None:
         out = out.drop(columns=["monetary_value_cal", "monetary_value_holdout"])

@@ -21,7 +21,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab import BetaGeo, complaints, concentration, customer_lifetime_value, defection
+from churnlab import (
+    BetaGeo,
+    GammaGamma,
+    complaints,
+    concentration,
+    customer_lifetime_value,
+    defection,
+)
 from churnlab import economics as E
 from churnlab import loyalty as L
 from churnlab import nps as N
@@ -56,7 +63,7 @@ from churnlab.diagnostics import (
     period_transactions,
     probability_alive_matrix,
 )
-from churnlab.models import CDNOW_BGNBD_PUBLISHED
+from churnlab.models import CDNOW_BGNBD_PUBLISHED, CDNOW_GAMMA_GAMMA_PUBLISHED
 from churnlab.plots.btyd import plot_retention_priorities
 from churnlab.plots.churn import plot_permutation_importance
 from churnlab.plots.style import export
@@ -1375,12 +1382,12 @@ def test_benchmark_comparison_warns_with_the_small_expected_counts():
         defection.compare_to_benchmark(COUNTS)
 
 
-def test_activity_warns_with_the_count_of_customers_with_only_returns():
-    refunds = pd.concat(
-        [
-            PURCHASES,
-            pd.DataFrame({"customer_id": [9], "date": [PURCHASES["date"].max()], "amount": [-5.0]}),
-        ]
-    )
-    with pytest.warns(UserWarning, match=r"1 customer\(s\) have no day with a positive net amount"):
-        L.customer_activity(refunds)
+def test_lifetime_value_warns_with_the_count_of_free_repeat_buyers():
+    spend_model = GammaGamma()
+    spend_model.params_ = pd.Series(CDNOW_GAMMA_GAMMA_PUBLISHED)[["p", "q", "v"]].astype(float)
+    free = RFM.assign(monetary_value=[0.0, 0.0, 35.0])  # customer 1 repeat-bought for nothing
+    with pytest.warns(UserWarning, match=r"1 repeat buyer\(s\) with zero average spend"):
+        clv = customer_lifetime_value(
+            BGNBD, spend_model, free, time_unit="W", horizon=52, discount_rate=0.1
+        )
+    assert clv.loc[1] == 0.0 and clv.loc[3] > 0

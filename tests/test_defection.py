@@ -260,12 +260,18 @@ def test_revenue_before_hand_computed():
         }
     )
     end = pd.Series(pd.to_datetime(["2023-03-01", "2023-01-31", "2023-01-01"]), index=[1, 2, 3])
-    # customer 1: window (2022-03-01, 2023-03-01] holds 7 + 40 - 10 = 37 (2022-03-01 is out);
-    # customer 2 bought after the window; customer 3 never bought.
-    got = d.revenue_before(tx, end)
-    assert got.tolist() == [37.0, 0.0, 0.0]
+    # customer 1: window (2022-03-01, 2023-03-01] holds purchases 7 + 40 = 47 (2022-03-01 is
+    # out; the return is left out by default); customer 2 bought after the window; customer 3
+    # never bought.
+    with pytest.warns(UserWarning, match="1 return row"):
+        got = d.revenue_before(tx, end)
+    assert got.tolist() == [47.0, 0.0, 0.0]
     assert got.index.tolist() == [1, 2, 3]
-    assert d.revenue_before(tx, end.loc[[1]], days=30).tolist() == [-10.0]  # the return only
+    # netted, the return refunds the 2023-01-05 purchase: 7 + (40 - 10) = 37
+    with pytest.warns(UserWarning, match="netted"):
+        assert d.revenue_before(tx, end, returns="net").tolist() == [37.0, 0.0, 0.0]
+        # a 30-day window holds only the return: revenue is never negative
+        assert d.revenue_before(tx, end.loc[[1]], days=30, returns="net").tolist() == [0.0]
 
 
 def test_value_at_risk_hand_computed():

@@ -378,14 +378,16 @@ def test_tracking_keeps_only_customers_born_by_the_calibration_end(published):
             ),
         }
     )
-    result = tracking(published, tx, "2024-01-28", calibration_end="2024-01-14")
+    result = tracking(
+        published, tx, "2024-01-28", calibration_end="2024-01-14", amount_col=None
+    )
     # customer 3 is born after the calibration end: only 1 and 2 are tracked
     assert result.table["actual"].tolist() == [0.0, 1.0, 1.0, 0.0]  # 01-10 week 2, 01-20 week 3
     age_end = {1: (27 - 0) / 7, 2: (27 - 2) / 7}  # both ages at 2024-01-28, the last day
     expected = sum(published.expected_purchases(a) for a in age_end.values())
     assert result.table["expected_cumulative"].iloc[-1] == pytest.approx(expected)
     with pytest.raises(ValueError, match="calibration_end"):
-        tracking(published, tx, "2024-01-28", calibration_end="2024-02-01")
+        tracking(published, tx, "2024-01-28", calibration_end="2024-02-01", amount_col=None)
 
 
 def test_tracking_rejects_empty_or_unfitted_input(published, transactions):
@@ -399,10 +401,24 @@ def test_tracking_rejects_empty_or_unfitted_input(published, transactions):
 
 def test_tracking_partial_last_period(published):
     tx = pd.DataFrame({"customer_id": [1, 1], "date": ["2024-01-01", "2024-01-09"]})
-    result = tracking(published, tx, "2024-01-10")  # 10 days: one week and 3 days
+    result = tracking(published, tx, "2024-01-10", amount_col=None)  # 10 days: one week and 3 days
     assert len(result.table) == 2
     assert result.table["end"].iloc[-1] == pd.Timestamp("2024-01-10")
     assert result.table["expected_cumulative"].iloc[-1] == pytest.approx(
         published.expected_purchases(9 / 7)
     )
     assert result.calibration_end is None and result.calibration_periods is None
+
+
+def test_tracking_counts_no_return_as_a_purchase(published):
+    # customer 1 buys on 01-01 and 01-10 and returns on 01-20: one repeat purchase, not two
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1],
+            "date": ["2024-01-01", "2024-01-10", "2024-01-20"],
+            "amount": [30.0, 20.0, -20.0],
+        }
+    )
+    with pytest.warns(UserWarning, match="1 return row"):
+        result = tracking(published, tx, "2024-01-28")
+    assert result.table["actual"].tolist() == [0.0, 1.0, 0.0, 0.0]

@@ -203,13 +203,18 @@ def test_customer_activity_returns_and_gaps():
             "amount": [10.0, 5.0, 20.0, -20.0, 8.0, -3.0],
         }
     )
-    with pytest.warns(UserWarning, match="only returns"):
+    with pytest.warns(UserWarning, match="2 return row.*1 customer.*returns but no purchase"):
         act = L.customer_activity(tx, "2024-01-31", time_unit="D")
     # customer 1: purchase days Jan 1 and Jan 11 (the Jan 20 return is no purchase); revenue
-    # 10 + 5 + 20 - 20 = 15; customer 3 (a return only) is left out with a warning.
+    # 10 + 5 + 20 = 35 with returns left out; customer 3 (a return only) is no customer.
     assert list(act.index) == [1, 2]
     assert act.loc[1, "purchases"] == 2
-    assert act.loc[1, "revenue"] == 15.0
+    assert act.loc[1, "revenue"] == 35.0
+    with pytest.warns(UserWarning, match="netted.*1 of them .total -3.00. have no earlier"):
+        net = L.customer_activity(tx, "2024-01-31", time_unit="D", returns="net")
+    # the Jan 20 return refunds the Jan 11 purchase: 10 + 5 + (20 - 20) = 15, still 2 purchases
+    assert net.loc[1, "revenue"] == 15.0
+    assert net["purchases"].tolist() == act["purchases"].tolist()
     assert act.loc[1, "tenure"] == 30.0
     assert act.loc[1, "purchase_rate"] == pytest.approx(1 / 30)
     assert act.loc[1, "mean_gap"] == 10.0

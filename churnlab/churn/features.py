@@ -24,15 +24,11 @@ import numpy as np
 import pandas as pd
 
 from churnlab._validation import (
-    as_timestamp,
-    epoch_day,
     fail,
-    parse_dates,
-    require_columns,
     require_dataframe,
-    require_no_nan,
 )
-from churnlab.rfm import rfm_summary, unit_days
+from churnlab.rfm import summarise_purchases, unit_days
+from churnlab.transactions import DEFAULT_RETURNS, Purchases, read_transactions
 
 #: Default look-back windows, in days, for the "purchases / spend in the last N days" features.
 DEFAULT_WINDOWS: tuple[int, ...] = (30, 90, 180)
@@ -104,12 +100,18 @@ def make_churn_dataset(
     bgnbd: bool = True,
     attributes: pd.DataFrame | None = None,
     data_end=None,
+    returns: str = DEFAULT_RETURNS,
+    date_format: str | None = None,
+    tz=None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Features at ``cutoff`` and churn labels over ``(cutoff, cutoff + horizon]``.
 
-    Every customer with at least one transaction on or before ``cutoff`` gets one row.
+    Every customer with at least one purchase on or before ``cutoff`` gets one row.
     Features use transactions on or before the cutoff only; the label ``y = 1`` (churned)
-    means the customer made no transaction in ``(cutoff, cutoff + horizon]``.
+    means the customer made no purchase in ``(cutoff, cutoff + horizon]``. Transactions are
+    read as by :func:`churnlab.rfm_summary` (:mod:`churnlab.transactions`): a return is never
+    a purchase, so it neither adds a purchase day to the features nor counts as activity in
+    the label window; the returns policy applies to each window on its own.
 
     Parameters
     ----------
@@ -140,6 +142,8 @@ def make_churn_dataset(
     data_end : date-like, optional
         Last date of observation. Defaults to the last transaction date; pass it when the
         observation continued after the last transaction.
+    returns, date_format, tz
+        As in :func:`churnlab.rfm_summary`.
 
     Returns
     -------
@@ -185,23 +189,23 @@ def make_churn_dataset(
     >>> y.tolist()
     [0, 1]
     """
-    require_dataframe(transactions, "transactions")
-    columns = [customer_col, date_col, amount_col] + ([quantity_col] if quantity_col else [])
-    require_columns(transactions, columns, "transactions")
     unit = unit_days(time_unit)
     h_days = horizon_days(horizon, time_unit)
     windows = _check_windows(windows, trend_window)
-    require_no_nan(transactions, [c for c in columns if c != date_col])
-    dates = parse_dates(transactions, date_col)
-    if len(transactions) == 0:
+    table = read_transactions(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        extra_cols=(quantity_col,) if quantity_col else (),
+        date_format=date_format,
+        tz=tz,
+    )
+    if len(table) == 0:
         raise ValueError("transactions are empty")
-    days = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
-    amount = _finite(transactions, amount_col)
-    quantity = _finite(transactions, quantity_col) if quantity_col else None
-
-    cut_day = epoch_day(as_timestamp(cutoff, "cutoff"))
-    first_day, last_day = int(days.min()), int(days.max())
-    end_day = last_day if data_end is None else epoch_day(as_timestamp(data_end, "data_end"))
+    cut_day = table.day_of(cutoff, "cutoff")
+    first_day, last_day = int(table.day.min()), int(table.day.max())
+    end_day = last_day if data_end is None else table.day_of(data_end, "data_end")
     if cut_day < first_day:
         raise ValueError(
             f"cutoff={cutoff!r} is before the first transaction ({_day_to_date(first_day)}): "
@@ -223,43 +227,21 @@ def make_churn_dataset(
             "transaction."
         )
 
-    customers = transactions[customer_col].to_numpy()
-    pre = days <= cut_day
-    code, ids = pd.factorize(customers[pre], sort=True)
-    n = len(ids)
-    index = pd.Index(ids, name=customer_col)
+    pre = table.purchases(
+        returns=returns, end=cut_day, window=f"the history to {_day_to_date(cut_day)}"
+    )
+    present = np.unique(pre.customer)
+    if len(present) == 0:
+        raise ValueError(f"no purchase on or before cutoff={cutoff!r}: only returns")
+    n = len(present)
+    index = pd.Index(table.ids[present], name=customer_col)
+    code = np.searchsorted(present, pre.customer)
+    quantity = pre.extra[quantity_col] if quantity_col else None
+    occasions = Purchases(index, code, pre.day, pre.amount).occasions()
     feats = _transaction_features(
-        code,
-        days[pre],
-        amount[pre],
-        None if quantity is None else quantity[pre],
-        n,
-        cut_day,
-        unit,
-        windows,
-        trend_window,
+        code, pre.day, pre.amount, occasions, quantity, n, cut_day, unit, windows, trend_window
     )
-
-    rfm = rfm_summary(
-        transactions,
-        _day_to_date(cut_day),
-        customer_col=customer_col,
-        date_col=date_col,
-        amount_col=amount_col,
-        time_unit=time_unit,
-    )
-    if not rfm.index.equals(index):  # both are the sorted ids with a purchase by the cutoff
-        raise RuntimeError("internal error: RFM summary and features disagree on customers")
-    X = pd.DataFrame(
-        {
-            "frequency": rfm["frequency"].to_numpy(),
-            "recency": rfm["recency"].to_numpy(),
-            "tenure": rfm["T"].to_numpy(),
-            "monetary_value": rfm["monetary_value"].to_numpy(),
-            **feats,
-        },
-        index=index,
-    )
+    X = pd.DataFrame(feats, index=index)
     X.attrs.update(
         cutoff=_day_to_date(cut_day),
         label_end=_day_to_date(label_end),
@@ -267,11 +249,19 @@ def make_churn_dataset(
         time_unit=time_unit,
     )
     if bgnbd:
+        rfm = X[["frequency", "recency", "tenure"]].rename(columns={"tenure": "T"})
+        rfm.attrs["time_unit"] = time_unit
         _add_bgnbd(X, rfm, h_days / unit)
 
-    window = (days > cut_day) & (days <= label_end)
-    later = index.get_indexer(customers[window])
-    bought = np.bincount(later[later >= 0], minlength=n) > 0
+    post = table.purchases(
+        returns=returns,
+        start=cut_day + 1,
+        end=label_end,
+        window=f"the label window {_day_to_date(cut_day + 1)} to {_day_to_date(label_end)}",
+    )
+    later = np.searchsorted(present, post.customer)
+    known = (later < n) & (present[np.minimum(later, n - 1)] == post.customer)
+    bought = np.bincount(later[known], minlength=n) > 0
     y = pd.Series((~bought).astype(np.int64), index=index, name=LABEL_NAME)
 
     if attributes is not None:
@@ -290,18 +280,11 @@ def _check_windows(windows, trend_window) -> tuple[int, ...]:
     return tuple(int(w) for w in windows)
 
 
-def _finite(frame: pd.DataFrame, column: str) -> np.ndarray:
-    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        fail(column, "values that are not finite numbers", frame, bad)
-    return values
-
-
 def _transaction_features(
     code: np.ndarray,
     day: np.ndarray,
     amount: np.ndarray,
+    occasions: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     quantity: np.ndarray | None,
     n: int,
     cut_day: int,
@@ -309,25 +292,25 @@ def _transaction_features(
     windows: tuple[int, ...],
     trend_window: int,
 ) -> dict[str, np.ndarray]:
-    """Per-customer features from pre-cutoff transactions (``code`` = customer position)."""
-    out: dict[str, np.ndarray] = {}
-    n_tx = np.bincount(code, minlength=n).astype(np.int64)
-    spend = np.bincount(code, weights=amount, minlength=n)
+    """Per-customer features from the pre-cutoff purchase occasions.
 
-    # One row per (customer, purchase day), sorted by customer then day.
-    offset = day - day.min()
-    span = int(offset.max()) + 1
-    key = code.astype(np.int64) * span + offset
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    d_code = key[starts] // span
-    d_day = key[starts] % span + day.min()
-    d_amount = np.add.reduceat(amount[order], starts)
-    del key, order
-
+    ``code``, ``day``, ``amount`` and ``quantity`` are per purchase row; ``occasions`` are
+    the same rows collapsed to (customer, day, amount, rows), sorted by customer then day
+    (:meth:`churnlab.transactions.Purchases.occasions`). The RFM part is
+    :func:`churnlab.rfm.summarise_purchases`, as in :func:`churnlab.rfm_summary`.
+    """
+    d_code, d_day, d_amount, _ = occasions
     n_days = np.bincount(d_code, minlength=n)
     last_day = d_day[np.cumsum(n_days) - 1]
+    rfm = summarise_purchases(code, day, amount, n, cut_day, unit)
+    n_tx = np.bincount(code, minlength=n).astype(np.int64)
+    spend = np.bincount(code, weights=amount, minlength=n)
+    out: dict[str, np.ndarray] = {
+        "frequency": rfm["frequency"].astype(np.int64),
+        "recency": rfm["recency"],
+        "tenure": rfm["T"],
+        "monetary_value": rfm["monetary_value"],
+    }
     out["time_since_last_purchase"] = (cut_day - last_day) / unit
 
     # Inter-purchase times between consecutive purchase days of the same customer.
