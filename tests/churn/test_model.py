@@ -168,7 +168,7 @@ def test_boosting_with_shuffled_labels_and_weights_is_identical(by_customer):
     X, y = by_customer
     weights = pd.Series(np.where(y == 1, 2.0, 1.0), index=y.index)
     order = np.random.default_rng(0).permutation(len(y))
-    kwargs = {"n_estimators": 20, "cv": 3, "n_threads": 1}
+    kwargs = {"n_estimators": 10, "cv": 2, "n_threads": 1}
     aligned = ChurnModel(**kwargs).fit(X, y, sample_weight=weights).predict_proba(X)
     shuffled = ChurnModel(**kwargs).fit(X, y.iloc[order], sample_weight=weights.iloc[order[::-1]])
     np.testing.assert_array_equal(shuffled.predict_proba(X), aligned)
@@ -223,7 +223,7 @@ def test_positive_label_chooses_the_churned_column(data):
     # positive_label=0 on 0/1 labels is the same model as the default on 1 - y; classes_
     # then reads [1, 0].
     X, y = data
-    kwargs = {"n_estimators": 20, "cv": 3, "n_threads": 1}
+    kwargs = {"n_estimators": 10, "cv": 2, "n_threads": 1}
     flipped = ChurnModel(positive_label=0, **kwargs).fit(X, y)
     assert flipped.classes_.tolist() == [1, 0]
     reference = ChurnModel(**kwargs).fit(X, 1 - y)
