@@ -13,7 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from churnlab._validation import fail, require_columns, require_dataframe, require_no_nan
+from churnlab._validation import (
+    check_customer_ids,
+    check_number,
+    fail,
+    require_columns,
+    require_dataframe,
+    require_no_nan,
+)
 from churnlab.nps import html_result
 
 __all__ = [
@@ -103,24 +110,24 @@ def complaint_iceberg(
          negative_reach  positive_reach
     all           280.0            10.0
     """
+    unhappy_per_complaint = check_number(
+        unhappy_per_complaint,
+        "unhappy_per_complaint",
+        low=1,
+        hint="Complainants are unhappy customers themselves.",
+    )
+    told_by_dissatisfied = check_number(told_by_dissatisfied, "told_by_dissatisfied", low=0)
+    told_by_resolved = check_number(told_by_resolved, "told_by_resolved", low=0)
     require_dataframe(complaints, "complaints")
     cols = [customer_col, resolved_col] + ([by] if by else [])
     require_columns(complaints, cols, "complaints")
+    check_customer_ids(complaints[customer_col], customer_col)
     require_no_nan(complaints, cols)
     res = complaints[resolved_col]
     if not pd.api.types.is_bool_dtype(res):
         bad = ~res.isin([True, False]).to_numpy()
         if bad.any():
             fail(resolved_col, "values that are not True/False", complaints, bad)
-    for name, val in [
-        ("unhappy_per_complaint", unhappy_per_complaint),
-        ("told_by_dissatisfied", told_by_dissatisfied),
-        ("told_by_resolved", told_by_resolved),
-    ]:
-        if not np.isfinite(val) or val < 0:
-            raise ValueError(f"{name}={val!r} must be a non-negative number")
-    if unhappy_per_complaint < 1:
-        raise ValueError("unhappy_per_complaint must be at least 1 (complainants are unhappy)")
     keys = [by] if by else []
     frame = pd.DataFrame({"customer": complaints[customer_col], "resolved": res.astype(bool)})
     frame["group"] = complaints[by].to_numpy() if by else "all"

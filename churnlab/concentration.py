@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from churnlab._validation import as_float_array, fail
+from churnlab._validation import as_float_array, check_customer_ids, check_number, fail
 from churnlab.nps import html_result
 
 __all__ = [
@@ -104,13 +104,14 @@ def concentration(
     """
     if not isinstance(values, pd.Series):
         raise TypeError("values must be a pandas Series indexed by customer id")
-    if not 0 < top_fraction <= 1:
-        raise ValueError(f"top_fraction={top_fraction!r} must be in (0, 1]")
-    if not 0 < key_account_threshold <= 1:
-        raise ValueError(f"key_account_threshold={key_account_threshold!r} must be in (0, 1]")
+    top_fraction = check_number(top_fraction, "top_fraction", low=0, high=1, low_open=True)
+    key_account_threshold = check_number(
+        key_account_threshold, "key_account_threshold", low=0, high=1, low_open=True
+    )
     x = as_float_array(values, values.name or "values")
     if len(x) == 0:
         raise ValueError("values is empty")
+    check_customer_ids(values.index, "values", unique=True)
     neg = x < 0
     if neg.any():
         fail(

@@ -39,12 +39,17 @@ import pandas as pd
 from scipy import stats
 
 from churnlab._validation import (
+    as_float_array,
     as_timestamp,
+    check_customer_ids,
+    check_level,
+    check_number,
+    check_numbers,
+    check_probability,
     fail,
     parse_dates,
     require_columns,
     require_dataframe,
-    require_no_nan,
 )
 from churnlab.nps import html_result
 from churnlab.transactions import DEFAULT_RETURNS, read_transactions
@@ -228,7 +233,7 @@ def code_exit_survey(
     require_dataframe(survey, "survey")
     columns = [customer_col, answer_col] + ([comment_col] if comment_col else [])
     require_columns(survey, columns, "survey")
-    require_no_nan(survey, [customer_col])
+    check_customer_ids(survey[customer_col], customer_col)
     dup = survey[customer_col].duplicated(keep=False).to_numpy()
     if dup.any():
         fail(
@@ -314,13 +319,12 @@ def multinomial_interval(counts, level: float = 0.95, method: str = "goodman") -
     0    0.5    0.4038    0.5962
     1    0.5    0.4038    0.5962
     """
-    n = np.asarray(counts, dtype=float)
-    if n.ndim != 1 or len(n) < 2 or (n < 0).any() or not np.isfinite(n).all() or n.sum() <= 0:
-        raise ValueError(
-            f"counts must be two or more non-negative counts with a positive sum, got {counts!r}"
-        )
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    if np.ndim(counts) != 1 or len(counts) < 2:
+        raise ValueError(f"counts must be two or more counts, got {counts!r}")
+    n = check_numbers(counts, "counts", low=0, integer=True)
+    if n.sum() <= 0:
+        raise ValueError(f"counts must have a positive sum, got {counts!r}")
+    level = check_level(level)
     if method == "goodman":
         A = stats.chi2.ppf(1 - (1 - level) / len(n), 1)
     elif method == "wilson":
@@ -376,7 +380,7 @@ def _counts_of(counts) -> pd.Series:
     if isinstance(counts, CodedSurvey):
         counts = counts.counts
     if isinstance(counts, Mapping):
-        counts = pd.Series(counts, dtype=float)
+        counts = pd.Series(counts)
     if not isinstance(counts, pd.Series):
         raise TypeError(
             f"counts must be a Series, dict or CodedSurvey, got {type(counts).__name__}"
@@ -387,8 +391,8 @@ def _counts_of(counts) -> pd.Series:
             f"counts has unknown reasons {unknown}; code the answers to {list(CATEGORIES)} "
             f"(or '{UNMAPPED}') first, e.g. with code_exit_survey"
         )
-    values = counts.astype(float)
-    bad = ~np.isfinite(values.to_numpy()) | (values.to_numpy() < 0) | (values % 1 != 0).to_numpy()
+    values = pd.Series(as_float_array(counts, "count"), index=counts.index)
+    bad = (values.to_numpy() < 0) | (values % 1 != 0).to_numpy()
     if bad.any():
         fail("count", "counts that are not non-negative integers", values.to_frame("count"), bad)
     return values.reindex([*CATEGORIES, UNMAPPED], fill_value=0).astype(np.int64)
@@ -431,11 +435,13 @@ def compare_to_benchmark(
     >>> round(result.chi2, 2), result.dof, result.p_value < 1e-6
     (85.37, 4, True)
     """
+    level = check_level(level)
     n = _counts_of(counts)
     bench = BENCHMARK if benchmark is None else benchmark
-    if not isinstance(bench, pd.Series) or sorted(bench.index) != sorted(CATEGORIES):
+    if not isinstance(bench, pd.Series) or sorted(map(str, bench.index)) != sorted(CATEGORIES):
         raise ValueError(f"benchmark must be a Series indexed by {list(CATEGORIES)}")
-    bench = bench.reindex(list(CATEGORIES)).astype(float)
+    bench = bench.reindex(list(CATEGORIES))
+    bench = pd.Series(as_float_array(bench, "benchmark"), index=bench.index)
     if (bench <= 0).any() or not np.isclose(bench.sum(), 1.0):
         raise ValueError(f"benchmark shares must be positive and sum to 1, got {bench.to_dict()}")
     coded = n[list(CATEGORIES)]
@@ -527,15 +533,8 @@ def revenue_before(
     """
     if not isinstance(dates, pd.Series):
         raise TypeError("dates must be a Series of dates indexed by customer id")
-    if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or days <= 0:
-        raise ValueError(f"days must be a positive whole number of days, got {days!r}")
-    if not dates.index.is_unique:
-        fail(
-            "dates",
-            "duplicate customer ids",
-            dates.to_frame("date"),
-            dates.index.duplicated(keep=False),
-        )
+    days = check_number(days, "days", low=1, integer=True)
+    check_customer_ids(dates.index, "dates", unique=True)
     table = read_transactions(
         transactions,
         customer_col=customer_col,
@@ -637,13 +636,8 @@ def value_at_risk(categories, value: pd.Series, *, value_name: str | None = None
             unknown,
             f"Use {list(CATEGORIES)} or '{UNMAPPED}'.",
         )
-    if not categories.index.is_unique:
-        fail(
-            "categories",
-            "duplicate customer ids",
-            categories.to_frame("category"),
-            categories.index.duplicated(keep=False),
-        )
+    check_customer_ids(categories.index, "categories", unique=True)
+    check_customer_ids(value.index, "value", unique=True)
     missing = ~categories.index.isin(value.index)
     if missing.any():
         fail(
@@ -653,10 +647,8 @@ def value_at_risk(categories, value: pd.Series, *, value_name: str | None = None
             missing,
             "Give every coded customer a value (0 if none).",
         )
-    v = value.reindex(categories.index).astype(float)
-    bad = ~np.isfinite(v.to_numpy())
-    if bad.any():
-        fail("value", "NaN or infinite values", v.to_frame("value"), bad)
+    v = value.reindex(categories.index)
+    v = pd.Series(as_float_array(v, "value"), index=v.index)
     order = [*CATEGORIES, UNMAPPED]
     grouped = v.groupby(categories.to_numpy())
     customers = grouped.size().reindex(order, fill_value=0).astype(np.int64)
@@ -735,6 +727,8 @@ def leak_rate(
     year
     2022                   4         1  0.25
     """
+    ceiling = check_probability(ceiling, "ceiling")
+    level = check_level(level)
     require_dataframe(customers, "customers")
     require_columns(customers, [signup_col, defection_col], "customers")
     end = as_timestamp(end, "end")
@@ -839,14 +833,10 @@ def price_reason_cut(
         raise TypeError("value_at_risk must be the result of value_at_risk()")
     if reason not in CATEGORIES:
         raise ValueError(f"reason={reason!r}: use one of {list(CATEGORIES)}")
-    if not 0 <= cut <= 1:
-        raise ValueError(f"cut must be a fraction in [0, 1], got {cut!r}")
-    if not np.isfinite(defectors_per_year) or defectors_per_year < 0:
-        raise ValueError(
-            f"defectors_per_year must be a non-negative number, got {defectors_per_year!r}"
-        )
-    if leak_rate is not None and not 0 <= leak_rate <= 1:
-        raise ValueError(f"leak_rate must be in [0, 1], got {leak_rate!r}")
+    cut = check_probability(cut, "cut")
+    defectors_per_year = check_number(defectors_per_year, "defectors_per_year", low=0)
+    if leak_rate is not None:
+        leak_rate = check_probability(leak_rate, "leak_rate")
     t = value_at_risk.table
     coded = t.loc[list(CATEGORIES), "customers"].sum()
     if coded == 0:

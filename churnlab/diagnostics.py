@@ -38,6 +38,8 @@ from scipy import stats
 from sklearn.utils.validation import check_is_fitted
 
 from churnlab._validation import (
+    as_float_array,
+    check_number,
     fail,
     require_columns,
     require_dataframe,
@@ -69,10 +71,7 @@ def _check_fitted(model) -> None:
 
 
 def _check_max_frequency(max_frequency: int) -> int:
-    integer = isinstance(max_frequency, (int, np.integer)) and not isinstance(max_frequency, bool)
-    if not integer or max_frequency < 1:
-        raise ValueError(f"max_frequency must be an integer >= 1, got {max_frequency!r}")
-    return int(max_frequency)
+    return check_number(max_frequency, "max_frequency", low=1, integer=True)
 
 
 def _bucket_labels(max_frequency: int) -> list[str]:
@@ -221,11 +220,9 @@ def _unit(time_unit: str | None) -> str | None:
 
 
 def _grid(T: float, max_frequency: int, recency_step: float) -> tuple[np.ndarray, np.ndarray]:
-    if not np.isfinite(T) or T <= 0:
-        raise ValueError(f"T must be a positive customer age, got {T!r}")
+    T = check_number(T, "T", low=0, low_open=True, hint="T is a customer age.")
     max_frequency = _check_max_frequency(max_frequency)
-    if not np.isfinite(recency_step) or recency_step <= 0:
-        raise ValueError(f"recency_step must be positive, got {recency_step!r}")
+    recency_step = check_number(recency_step, "recency_step", low=0, low_open=True)
     recency = np.arange(0.0, T + 1e-9, recency_step)
     if T - recency[-1] > 1e-9:
         recency = np.append(recency, T)
@@ -233,8 +230,13 @@ def _grid(T: float, max_frequency: int, recency_step: float) -> tuple[np.ndarray
     return frequency, recency
 
 
+def _check_grid_arguments(T, max_frequency, recency_step) -> None:
+    """Refuse a bad grid before the model is asked anything."""
+    _grid(T, max_frequency, recency_step)
+
+
 def _grid_frame(values_for, T, max_frequency, recency_step, attrs) -> pd.DataFrame:
-    frequency, recency = _grid(float(T), max_frequency, float(recency_step))
+    frequency, recency = _grid(T, max_frequency, recency_step)
     xx, rr = np.meshgrid(frequency, recency)
     # frequency 0 has recency 0 by definition: other cells of that column are not customers
     valid = (xx > 0) | (rr == 0)
@@ -303,8 +305,8 @@ def frequency_recency_matrix(
     26.0        NaN  0.63  1.11  1.53
     39.0        NaN  0.72  1.37  2.03
     """
-    if not np.isfinite(t) or t <= 0:
-        raise ValueError(f"t must be a positive horizon, got {t!r}")
+    t = check_number(t, "t", low=0, low_open=True, hint="t is a forecast horizon.")
+    _check_grid_arguments(T, max_frequency, recency_step)
     _check_fitted(model)
 
     def values_for(x, t_x, age):
@@ -357,6 +359,7 @@ def probability_alive_matrix(
     0.0        1.0  0.152  0.025
     39.0       NaN  0.754  0.812
     """
+    _check_grid_arguments(T, max_frequency, recency_step)
     _check_fitted(model)
 
     def values_for(x, t_x, age):
@@ -377,18 +380,14 @@ def _holdout_predictions(model, split: pd.DataFrame) -> tuple[np.ndarray, np.nda
     require_dataframe(split, "split")
     require_columns(split, _SPLIT_COLUMNS, "split")
     x, t_x, T = _rfm_arrays(split, "_cal")
-    duration = split["duration_holdout"].to_numpy(float)
-    bad = ~np.isfinite(duration) | (duration <= 0)
+    duration = as_float_array(split["duration_holdout"], "duration_holdout")
+    bad = duration <= 0
     if bad.any():
-        fail("duration_holdout", "non-positive or missing holdout length", split, bad)
-    actual = split["frequency_holdout"].to_numpy(float)
-    if (~np.isfinite(actual) | (actual < 0)).any():
-        fail(
-            "frequency_holdout",
-            "negative or missing holdout counts",
-            split,
-            ~np.isfinite(actual) | (actual < 0),
-        )
+        fail("duration_holdout", "non-positive holdout length", split, bad)
+    actual = as_float_array(split["frequency_holdout"], "frequency_holdout")
+    bad = (actual < 0) | (actual != np.floor(actual))
+    if bad.any():
+        fail("frequency_holdout", "holdout counts that are not whole numbers >= 0", split, bad)
     horizon = duration[0] if np.all(duration == duration[0]) else duration
     predicted = model.conditional_expected_purchases(
         horizon,

@@ -26,6 +26,10 @@ import numpy as np
 import pandas as pd
 
 from churnlab._validation import (
+    check_customer_ids,
+    check_level,
+    check_number,
+    check_numbers,
     fail,
     parse_dates,
     require_columns,
@@ -60,11 +64,8 @@ TYPICAL_ANNUAL_CHURN_RATE: float = 0.20
 RETENTION_UPLIFT_POINTS: float = 0.05
 
 
-def _nonneg(name: str, value) -> np.ndarray:
-    array = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(array)) or np.any(array < 0):
-        raise ValueError(f"{name}={value!r} must be a non-negative finite number")
-    return array
+def _nonneg(name: str, value) -> float | np.ndarray:
+    return check_numbers(value, name, low=0)
 
 
 def _scalar_or_array(x: np.ndarray):
@@ -94,10 +95,8 @@ def revenue_lost_to_churn(
     """
     n = _nonneg("customers", customers)
     v = _nonneg("revenue_per_customer", revenue_per_customer)
-    c = _nonneg("churn_rate", churn_rate)
-    if np.any(c > 1):
-        raise ValueError(f"churn_rate={churn_rate!r} must be a share between 0 and 1")
-    return _scalar_or_array(n * c * v)
+    c = check_numbers(churn_rate, "churn_rate", low=0, high=1)
+    return _scalar_or_array(np.asarray(n) * np.asarray(c) * np.asarray(v))
 
 
 def lifetime_revenue(monthly_revenue, months) -> float | np.ndarray:
@@ -112,7 +111,8 @@ def lifetime_revenue(monthly_revenue, months) -> float | np.ndarray:
     >>> lifetime_revenue(600, 36) / lifetime_revenue(600, 5)
     7.2
     """
-    return _scalar_or_array(_nonneg("monthly_revenue", monthly_revenue) * _nonneg("months", months))
+    revenue = _nonneg("monthly_revenue", monthly_revenue)
+    return _scalar_or_array(np.asarray(revenue) * np.asarray(_nonneg("months", months)))
 
 
 def keep_or_replace(
@@ -142,12 +142,14 @@ def keep_or_replace(
     saving             21000.0
     dtype: float64
     """
-    n = float(_nonneg("customers_lost", customers_lost))
-    keep = float(_nonneg("retention_cost_per_customer", retention_cost_per_customer))
+    n = check_number(customers_lost, "customers_lost", low=0)
+    keep = check_number(retention_cost_per_customer, "retention_cost_per_customer", low=0)
     if acquisition_cost_per_customer is None:
-        acquire = keep * float(_nonneg("ratio", ratio))
+        acquire = keep * check_number(ratio, "ratio", low=0)
     else:
-        acquire = float(_nonneg("acquisition_cost_per_customer", acquisition_cost_per_customer))
+        acquire = check_number(
+            acquisition_cost_per_customer, "acquisition_cost_per_customer", low=0
+        )
     return pd.Series(
         {"cost_to_keep": n * keep, "cost_to_replace": n * acquire, "saving": n * (acquire - keep)}
     )
@@ -220,30 +222,19 @@ def retention_profit_effect(
     0       366.667      440.000          0.200
     1       509.677      873.171          0.713
     """
-    r, m, u, ac, d, g = np.broadcast_arrays(
-        *(
-            np.atleast_1d(np.asarray(x, dtype=float))
-            for x in (
-                retention_rate,
-                margin,
-                uplift,
-                acquisition_cost,
-                discount_rate,
-                margin_growth,
-            )
-        )
-    )
-    for name, x in {
-        "retention_rate": r,
-        "margin": m,
-        "uplift": u,
-        "acquisition_cost": ac,
-        "discount_rate": d,
-    }.items():
-        if not np.all(np.isfinite(x)) or np.any(x < 0):
-            raise ValueError(f"{name} must be non-negative and finite, got {x}")
-    if not np.all(np.isfinite(g)) or np.any(g <= -1):
-        raise ValueError(f"margin_growth must be finite and above -1, got {g}")
+    checked = {
+        "retention_rate": check_numbers(retention_rate, "retention_rate", low=0, high=1),
+        "margin": check_numbers(margin, "margin", low=0),
+        "uplift": check_numbers(uplift, "uplift", low=0, high=1),
+        "acquisition_cost": check_numbers(acquisition_cost, "acquisition_cost", low=0),
+        "discount_rate": check_numbers(discount_rate, "discount_rate", low=0),
+        "margin_growth": check_numbers(margin_growth, "margin_growth", low=-1, low_open=True),
+    }
+    try:
+        r, m, u, ac, d, g = np.broadcast_arrays(*(np.atleast_1d(x) for x in checked.values()))
+    except ValueError:
+        shapes = {k: np.shape(x) for k, x in checked.items()}
+        raise ValueError(f"the arguments cannot be broadcast together: shapes {shapes}") from None
     if np.any(r + u > 1):
         raise ValueError(f"retention_rate + uplift must stay at most 1, got {r + u}")
     q0 = r * (1 + g) / (1 + d)
@@ -347,17 +338,11 @@ def programme_break_even(
     >>> round(be.break_even_revenue_per_member, 2), round(be.break_even_members, 1)
     (83.33, 476.2)
     """
-    n = float(_nonneg("members", members))
-    if n == 0:
-        raise ValueError("members must be positive")
-    inc = float(incremental_revenue_per_member)
-    if not np.isfinite(inc):
-        raise ValueError("incremental_revenue_per_member must be finite")
-    mg = float(_nonneg("margin", margin))
-    if mg == 0 or mg > 1:
-        raise ValueError(f"margin={margin!r} must be a share in (0, 1]")
-    cpm = float(_nonneg("cost_per_member", cost_per_member))
-    fixed = float(_nonneg("fixed_cost", fixed_cost))
+    n = check_number(members, "members", low=0, low_open=True)
+    inc = check_number(incremental_revenue_per_member, "incremental_revenue_per_member")
+    mg = check_number(margin, "margin", low=0, high=1, low_open=True, hint="A share of revenue.")
+    cpm = check_number(cost_per_member, "cost_per_member", low=0)
+    fixed = check_number(fixed_cost, "fixed_cost", low=0)
     benefit = n * inc * mg
     cost = fixed + n * cpm
     per_member_net = inc * mg - cpm
@@ -420,6 +405,16 @@ class ProgrammeEvaluation:
             f"{len(self.strata)} strata; {self.level:.0%} bootstrap intervals "
             f"({self.n_boot} resamples); excluded: {self.excluded}",
         )
+
+
+def _member_flags(customers: pd.DataFrame, member_col: str) -> np.ndarray:
+    """The True/False membership column as a bool array; anything else is an error."""
+    member = customers[member_col]
+    if not pd.api.types.is_bool_dtype(member):
+        bad = ~member.isin([True, False]).to_numpy()
+        if bad.any():
+            fail(member_col, "values that are not True/False", customers, bad)
+    return member.astype(bool).to_numpy()
 
 
 def _to_day(values) -> np.ndarray:
@@ -526,24 +521,22 @@ def evaluate_programme(
     """
     if outcome not in ("purchases", "revenue"):
         raise ValueError(f"outcome={outcome!r} must be 'purchases' or 'revenue'")
-    if not 0 < level < 1:
-        raise ValueError(f"level={level!r} must be between 0 and 1")
-    if int(n_boot) < 50:
-        raise ValueError(f"n_boot={n_boot!r}: use at least 50 bootstrap resamples")
+    level = check_level(level)
+    n_boot = check_number(
+        n_boot, "n_boot", low=50, integer=True, hint="Use at least 50 bootstrap resamples."
+    )
+    min_history = check_number(min_history, "min_history", low=0)
+    n_rate_bins = check_number(n_rate_bins, "n_rate_bins", low=1, integer=True)
+    n_history_bins = check_number(n_history_bins, "n_history_bins", low=1, integer=True)
+    if isinstance(seed, (bool, np.bool_, str, bytes, float, np.floating)):
+        seed = check_number(seed, "seed", low=0, integer=True)
     unit = unit_days(time_unit)
     keys = [] if strata is None else ([strata] if isinstance(strata, str) else list(strata))
     require_dataframe(customers, "customers")
     require_columns(customers, [customer_col, member_col, join_col, *keys], "customers")
     cust = customers[[customer_col, member_col, join_col, *keys]]
-    if not cust[customer_col].is_unique:
-        dup = cust[customer_col].duplicated(keep=False).to_numpy()
-        fail(customer_col, "duplicate customer ids", cust, dup)
-    member = cust[member_col]
-    if not pd.api.types.is_bool_dtype(member):
-        bad = ~member.isin([True, False]).to_numpy()
-        if bad.any():
-            fail(member_col, "values that are not True/False", cust, bad)
-    member = member.astype(bool).to_numpy()
+    check_customer_ids(cust[customer_col], customer_col, unique=True)
+    member = _member_flags(cust, member_col)
     join = parse_dates(cust, join_col, allow_missing=True, tz=tz)
     bad = member & join.isna().to_numpy()
     if bad.any():
@@ -760,7 +753,7 @@ def evaluate_programme_by(
     require_dataframe(customers, "customers")
     require_columns(customers, [customer_col, by, member_col], "customers")
     require_columns(transactions, [customer_col], "transactions")
-    member = customers[member_col].astype(bool)
+    member = pd.Series(_member_flags(customers, member_col), index=customers.index)
     missing = member & customers[by].isna()
     if missing.any():
         fail(by, "members without a programme kind", customers, missing.to_numpy())

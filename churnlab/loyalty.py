@@ -25,11 +25,13 @@ import pandas as pd
 
 from churnlab._validation import (
     as_float_array,
+    check_customer_ids,
+    check_number,
+    check_numbers,
     fail,
     parse_dates,
     require_columns,
     require_dataframe,
-    require_no_nan,
 )
 from churnlab.complaints import (
     TOLD_BY_DISSATISFIED,
@@ -234,7 +236,7 @@ def customer_attitude(
         raise ValueError(f"how={how!r} is not supported; use one of {options}")
     require_dataframe(responses, "responses")
     require_columns(responses, [customer_col, date_col, score_col], "responses")
-    require_no_nan(responses, [customer_col])
+    check_customer_ids(responses[customer_col], customer_col)
     scores = pd.Series(check_scores(responses[score_col], score_col), index=responses.index)
     frame = pd.DataFrame(
         {
@@ -323,8 +325,13 @@ def loyalty_matrix(
     >>> m.n_unclassified
     1
     """
+    attitude_threshold = check_number(attitude_threshold, "attitude_threshold", low=0, high=10)
+    if repeat_threshold is not None:
+        repeat_threshold = check_number(repeat_threshold, "repeat_threshold", low=0)
     a = _as_series(attitude, "attitude")
+    check_numbers(a, "attitude", low=0, high=10)
     r = _as_series(repeat, "repeat")
+    check_numbers(r, "repeat", low=0)
     common = a.index.intersection(r.index)
     if len(common) == 0:
         raise ValueError("attitude and repeat share no customer id: check the two indexes")
@@ -386,11 +393,8 @@ def loyalty_matrix(
 def _as_series(values, name: str) -> pd.Series:
     if not isinstance(values, pd.Series):
         raise TypeError(f"{name} must be a pandas Series indexed by customer id")
-    if not values.index.is_unique:
-        dup = values.index.duplicated(keep=False)
-        fail(name, "duplicate customer ids", values.rename(name).to_frame(), dup)
-    as_float_array(values, name)
-    return values.astype(float)
+    check_customer_ids(values.index, name, unique=True)
+    return pd.Series(as_float_array(values, name), index=values.index, name=values.name)
 
 
 # --- loyalty ladder -------------------------------------------------------------------------
@@ -502,6 +506,14 @@ def loyalty_ladder(
     attachment            1             0.5          0      10.0           0.00
     loyal                 0             0.0          0       0.0            NaN
     """
+    repeat_purchases, attachment_purchases, loyal_purchases = (
+        check_number(value, name, low=2, integer=True)
+        for name, value in (
+            ("repeat_purchases", repeat_purchases),
+            ("attachment_purchases", attachment_purchases),
+            ("loyal_purchases", loyal_purchases),
+        )
+    )
     thresholds = np.array([1, repeat_purchases, attachment_purchases, loyal_purchases])
     if thresholds[1] < 2 or np.any(np.diff(thresholds) <= 0):
         raise ValueError(
@@ -638,13 +650,14 @@ def customer_types(
     >>> customer_types(tx).customers["customer_type"].to_dict()
     {1: 'regular', 2: 'occasional', 3: 'one-off'}
     """
-    if min_regular_purchases < 3:
-        raise ValueError(
-            f"min_regular_purchases={min_regular_purchases}: regularity needs at least 3 "
-            "purchases (2 gaps)"
-        )
-    if not cv_threshold > 0:
-        raise ValueError(f"cv_threshold={cv_threshold!r} must be positive")
+    min_regular_purchases = check_number(
+        min_regular_purchases,
+        "min_regular_purchases",
+        low=3,
+        integer=True,
+        hint="Regularity needs at least 3 purchases (2 gaps).",
+    )
+    cv_threshold = check_number(cv_threshold, "cv_threshold", low=0, low_open=True)
     activity = customer_activity(
         transactions,
         observation_end,

@@ -36,7 +36,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from churnlab._validation import fail, require_columns, require_dataframe, require_no_nan
+from churnlab._validation import (
+    as_float_array,
+    check_level,
+    check_numbers,
+    fail,
+    not_numbers,
+    require_columns,
+    require_dataframe,
+    require_no_nan,
+)
 
 #: Highest answer that counts as a detractor (0-6), Reichheld (2003).
 DETRACTOR_MAX: int = 6
@@ -90,10 +99,13 @@ def html_result(title: str, table: pd.DataFrame, notes: str = "") -> str:
 def nps_band(value) -> str | np.ndarray:
     """Band of an NPS value (or array of values), after the bands in :data:`NPS_BAND_LABELS`.
 
+    NPS values lie within [-100, 100]; anything else (text, booleans, NaN, a value off the
+    scale) is a ValueError.
+
     >>> nps_band(-5), nps_band(0), nps_band(45), nps_band(70)
     ('very weak', 'average', 'good', 'market leader')
     """
-    array = np.asarray(value, dtype=float)
+    array = np.asarray(check_numbers(value, "value", low=-100, high=100), dtype=float)
     labels = np.asarray(NPS_BAND_LABELS, dtype=object)[
         np.searchsorted(NPS_BAND_EDGES, array, side="right")
     ]
@@ -101,19 +113,30 @@ def nps_band(value) -> str | np.ndarray:
 
 
 def check_scores(scores, name: str = "score") -> np.ndarray:
-    """Integer answers 0-10 as an int array; a ValueError lists every invalid answer."""
+    """Integer answers 0-10 as an int array; a ValueError lists every invalid answer.
+
+    Text (even ``"9"``) and booleans are refused, not converted.
+    """
     if isinstance(scores, pd.Series):
         series = scores.rename(name)
     else:
         series = pd.Series(np.asarray(scores, dtype=object).reshape(-1), name=name)
     if len(series) == 0:
         raise ValueError(f"{name}: no answers; the NPS needs at least one")
-    numeric = pd.to_numeric(series, errors="coerce").astype(float)
     frame = series.to_frame()
     missing = series.isna().to_numpy()
     if missing.any():
         fail(name, "missing answers", frame, missing, "Drop unanswered questions first.")
-    values = numeric.to_numpy()
+    text = not_numbers(series)
+    if text.any():
+        fail(
+            name,
+            f"text or booleans instead of whole numbers from {SCORE_MIN} to {SCORE_MAX}",
+            frame,
+            text,
+            "Convert answers stored as text with pd.to_numeric; booleans are not answers.",
+        )
+    values = as_float_array(series, name)
     bad = ~np.isfinite(values)
     bad |= np.where(bad, True, (values != np.round(values)) | (values < SCORE_MIN))
     bad |= np.where(np.isfinite(values), values > SCORE_MAX, True)
@@ -130,10 +153,7 @@ def check_scores(scores, name: str = "score") -> np.ndarray:
 
 def _nps_stats(promoters, passives, detractors, *, level: float, method: str) -> dict:
     """Vectorised NPS, standard error and interval from counts (see the module docstring)."""
-    if method not in NPS_METHODS:
-        raise ValueError(f"method={method!r} is not supported; use one of {NPS_METHODS}")
-    if not 0 < level < 1:
-        raise ValueError(f"level={level!r} must be between 0 and 1")
+    level = _check_options(level, method)
     P = np.asarray(promoters, dtype=float)
     N0 = np.asarray(passives, dtype=float)
     D = np.asarray(detractors, dtype=float)
@@ -158,6 +178,12 @@ def _nps_stats(promoters, passives, detractors, *, level: float, method: str) ->
         "ci_lower": np.clip(centre - z * std_err, -100.0, 100.0),
         "ci_upper": np.clip(centre + z * std_err, -100.0, 100.0),
     }
+
+
+def _check_options(level, method) -> float:
+    if method not in NPS_METHODS:
+        raise ValueError(f"method={method!r} is not supported; use one of {NPS_METHODS}")
+    return check_level(level)
 
 
 @dataclass(frozen=True)
@@ -230,6 +256,7 @@ def nps(scores, *, level: float = 0.95, method: str = "adjusted-wald") -> NPSRes
     >>> round(r.ci_lower, 1), round(r.ci_upper, 1)
     (-19.1, 65.2)
     """
+    level = _check_options(level, method)
     values = check_scores(scores)
     P = int((values >= PROMOTER_MIN).sum())
     D = int((values <= DETRACTOR_MAX).sum())
@@ -307,6 +334,7 @@ def nps_by(
     sales        4  25.0    average
     support      3 -33.3  very weak
     """
+    level = _check_options(level, method)
     require_dataframe(responses, "responses")
     keys = [by] if isinstance(by, str) else list(by)
     require_columns(responses, [score_col, *keys], "responses")
@@ -356,6 +384,7 @@ def nps_trend(
     """
     from churnlab._validation import parse_dates
 
+    level = _check_options(level, method)
     require_dataframe(responses, "responses")
     keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
     require_columns(responses, [date_col, score_col, *keys], "responses")

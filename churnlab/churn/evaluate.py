@@ -22,7 +22,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from churnlab._validation import as_timestamp, fail
+from churnlab._validation import (
+    align_to,
+    as_float_array,
+    as_timestamp,
+    check_level,
+    check_number,
+    fail,
+    not_numbers,
+)
 from churnlab.churn.features import horizon_days, make_churn_dataset
 
 #: Metrics the bootstrap can resample, in the order reported.
@@ -36,13 +44,28 @@ _LOG_LOSS_EPS = 1e-15
 
 # --------------------------------------------------------------------------- input checks
 def _check_labels(y_true, name: str = "y_true") -> np.ndarray:
+    """0/1 labels (booleans count as labels: True = churned) as a float array."""
+    if isinstance(y_true, pd.Series) and pd.api.types.is_bool_dtype(y_true.dtype):
+        y_true = y_true.to_numpy(dtype=float, na_value=np.nan)  # nullable booleans too
     values = np.asarray(y_true)
+    if values.dtype.kind in "US" and not isinstance(y_true, np.ndarray):
+        values = np.asarray(y_true, dtype=object)  # a list of numbers and text: keep each
     if values.ndim != 1:
         values = values.reshape(-1)
-    try:
+    if values.dtype.kind != "b":
+        text = not_numbers(values)
+        if text.any():
+            fail(
+                name,
+                "text instead of 0/1 labels (1 = churned)",
+                pd.DataFrame({name: values}),
+                text,
+                "Encode the labels as 0/1 (or True/False), e.g. (y == 'churned').astype(int).",
+            )
+    if values.dtype.kind in "biuf":
         numeric = values.astype(float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must hold 0/1 labels (1 = churned)") from None
+    else:
+        numeric = pd.to_numeric(pd.Series(values, dtype=object)).to_numpy(float, na_value=np.nan)
     bad = ~np.isin(numeric, (0.0, 1.0))
     if bad.any():
         fail(name, "labels other than 0 and 1 (1 = churned)", pd.DataFrame({name: values}), bad)
@@ -56,7 +79,7 @@ def _check_labels(y_true, name: str = "y_true") -> np.ndarray:
     return numeric
 
 
-def _align(values, like, name: str):
+def _align(values, like, name: str, like_name: str = "y_true"):
     """``values`` lined up with ``like`` by customer id when both are Series.
 
     Series are matched by index, never by position: the same customers in another order are
@@ -65,34 +88,17 @@ def _align(values, like, name: str):
     """
     if not (isinstance(values, pd.Series) and isinstance(like, pd.Series)):
         return values
-    if values.index.equals(like.index):
-        return values
-    same_customers = (
-        len(values) == len(like)
-        and values.index.is_unique
-        and like.index.is_unique
-        and values.index.isin(like.index).all()
-    )
-    if same_customers:
-        return values.reindex(like.index)
-    missing = like.index.difference(values.index)[:5].tolist()
-    extra = values.index.difference(like.index)[:5].tolist()
-    raise ValueError(
-        f"{name} is indexed by other customers than y_true (ids missing from {name}, first "
-        f"5: {missing}; ids not in y_true: {extra}; or repeated ids): pass Series with the "
-        f"same customer ids, e.g. {name}.reindex(y_true.index)"
-    )
+    return align_to(values, like.index, name, like_name)
 
 
 def _check_score(score, n: int, name: str = "score", like=None) -> np.ndarray:
     """Finite scores, one per customer, lined up with ``like`` (see :func:`_align`)."""
     score = _align(score, like, name)
-    values = np.asarray(score, dtype=float).reshape(-1)
+    if np.ndim(score) == 0:
+        raise ValueError(f"{name} must hold one score per customer, got the single value {score!r}")
+    values = as_float_array(score, name)
     if values.size != n:
         raise ValueError(f"{name} has {values.size} values but y_true has {n}")
-    bad = ~np.isfinite(values)
-    if bad.any():
-        fail(name, "NaN or infinite scores", pd.DataFrame({name: values}), bad)
     return values
 
 
@@ -190,6 +196,7 @@ def evaluate(y_true, score, *, n_bins: int = 10) -> dict:
     >>> r["roc_auc"], round(r["brier"], 4), r["top_decile_lift"]
     (0.75, 0.1581, 2.0)
     """
+    n_bins = check_number(n_bins, "n_bins", low=1, integer=True)
     y, s, _, _, pos, neg = _ranked_counts(y_true, score)
     probability = _is_probability(s)
     if probability:
@@ -247,12 +254,19 @@ def calibration_table(y_true, proba, *, n_bins: int = 10, level: float = 0.95) -
     1    2             0.2            0.5  0.094531  0.905469
     2    2             0.6            0.5  0.094531  0.905469
     """
+    n_bins = check_number(n_bins, "n_bins", low=1, integer=True)
+    level = check_level(level)
     y = _check_labels(y_true)
     p = _check_score(proba, len(y), "proba", like=y_true)
-    if not _is_probability(p):
-        raise ValueError("proba must lie within [0, 1] for a calibration table")
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ValueError(f"n_bins={n_bins!r} must be a positive integer")
+    outside = (p < 0) | (p > 1)
+    if outside.any():
+        fail(
+            "proba",
+            "probabilities that do not lie within [0, 1]",
+            pd.DataFrame({"proba": p}),
+            outside,
+            "A calibration table compares probabilities with churn rates.",
+        )
     edges = np.unique(np.quantile(p, np.linspace(0, 1, n_bins + 1)[1:-1]))
     bins = np.searchsorted(edges, p, side="right")
     n = np.bincount(bins, minlength=len(edges) + 1)
@@ -333,8 +347,7 @@ def gains_table(y_true, score, *, n_groups: int = 10) -> pd.DataFrame:
     1           1.0   1.0
     2           1.0   1.0
     """
-    if isinstance(n_groups, bool) or not isinstance(n_groups, (int, np.integer)) or n_groups < 1:
-        raise ValueError(f"n_groups={n_groups!r} must be a positive integer")
+    n_groups = check_number(n_groups, "n_groups", low=1, integer=True)
     y, _, _, _, pos, neg = _ranked_counts(y_true, score)
     fractions = np.arange(1, n_groups + 1) / n_groups
     cum = np.array([float(_captured(pos, neg, f)[0]) for f in fractions])
@@ -416,8 +429,7 @@ class BootstrapResult:
         return self.table
 
     def _summarise(self, samples, estimates, level) -> pd.DataFrame:
-        if not 0 < level < 1:
-            raise ValueError(f"level={level!r} must be between 0 and 1")
+        level = check_level(level)
         lo, hi = np.nanquantile(samples, [(1 - level) / 2, (1 + level) / 2], axis=0)
         se = np.nanstd(samples, axis=0, ddof=1)
         index = pd.MultiIndex.from_product([self.models, self.metrics], names=["model", "metric"])
@@ -484,6 +496,9 @@ def bootstrap_metrics(
     >>> bool(result.differences.loc[("noise", "roc_auc"), "ci_upper"] < 0)
     True
     """
+    n_boot = check_number(n_boot, "n_boot", low=2, integer=True)
+    seed = check_number(seed, "seed", low=0, integer=True)
+    level = check_level(level)
     y = _check_labels(y_true)
     if isinstance(scores_by_model, pd.DataFrame):
         scores_by_model = {c: scores_by_model[c] for c in scores_by_model.columns}
@@ -492,8 +507,6 @@ def bootstrap_metrics(
     unknown = [m for m in metrics if m not in BOOTSTRAP_METRICS]
     if unknown:
         raise ValueError(f"metrics {unknown} cannot be bootstrapped; use {BOOTSTRAP_METRICS}")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
-        raise ValueError(f"n_boot={n_boot!r} must be an integer >= 2")
     models = tuple(str(k) for k in scores_by_model)
     scores = [
         _check_score(v, len(y), f"scores_by_model[{k!r}]", like=y_true)
@@ -588,7 +601,16 @@ def permutation_importance(
 
     if not isinstance(X, pd.DataFrame):
         raise ValueError("X must be a DataFrame so that importances carry feature names")
+    n_repeats = check_number(n_repeats, "n_repeats", low=1, integer=True)
+    if isinstance(max_samples, (float, np.floating)):
+        max_samples = check_number(max_samples, "max_samples", low=0, high=1, low_open=True)
+    else:
+        max_samples = check_number(
+            max_samples, "max_samples", low=1, integer=True, hint="A share in (0, 1] or a count."
+        )
     _check_labels(y, "y")
+    if isinstance(y, pd.Series):
+        y = align_to(y, X.index, "y", "X")
     result = _sk_permutation_importance(
         model,
         X,

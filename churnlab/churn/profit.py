@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import beta as beta_dist
 
-from churnlab._validation import fail
+from churnlab._validation import as_float_array, check_number, check_probability, fail
 from churnlab.churn.evaluate import (
     _align,
     _check_labels,
@@ -125,26 +125,30 @@ class MPCResult:
         return "<p><b>Maximum profit</b></p>" + self.table.to_html(float_format="{:.4f}".format)
 
 
-def _check_campaign(clv, incentive, contact, n: int | None = None, like=None):
-    for name, value in (("incentive", incentive), ("contact", contact)):
-        if not np.isfinite(value) or value < 0:
-            raise ValueError(f"{name}={value!r} must be a non-negative cost")
+def _check_campaign(
+    clv, incentive, contact, n: int | None = None, like=None, like_name: str = "y_true"
+):
+    """The campaign's costs and value: (clv, incentive, contact), checked."""
+    incentive = check_number(incentive, "incentive", low=0, hint="A cost is not negative.")
+    contact = check_number(contact, "contact", low=0, hint="A cost is not negative.")
     if np.ndim(clv) == 0:
-        if not np.isfinite(clv) or clv <= incentive:
+        clv = check_number(clv, "clv", low=0)
+        if clv <= incentive:
             raise ValueError(
                 f"clv={clv!r} must exceed the incentive ({incentive!r}): otherwise retaining a "
                 "churner never pays"
             )
-        return float(clv)
+        return clv, incentive, contact
     if n is None:
         raise ValueError("clv must be a single number here")
-    values = np.asarray(_align(clv, like, "clv"), dtype=float).reshape(-1)
+    clv = _align(clv, like, "clv", like_name)
+    values = as_float_array(clv, "clv")
     if values.size != n:
         raise ValueError(f"clv has {values.size} values for {n} customers: pass one per customer")
-    bad = ~np.isfinite(values) | (values < 0)
+    bad = values < 0
     if bad.any():
-        fail("clv", "negative, NaN or infinite lifetime values", pd.DataFrame({"clv": values}), bad)
-    return values
+        fail("clv", "negative lifetime values", pd.DataFrame({"clv": values}), bad)
+    return values, incentive, contact
 
 
 def roc_convex_hull(y_true, score) -> pd.DataFrame:
@@ -234,12 +238,11 @@ def empc(
     >>> round(r.empc, 6), round(r.fraction, 6)
     (28.0, 0.5)
     """
+    clv, incentive, contact = _check_campaign(clv, incentive, contact)
+    alpha = check_number(alpha, "alpha", low=0, low_open=True)
+    beta = check_number(beta, "beta", low=0, low_open=True)
     y = _check_labels(y_true)
     s = _check_score(score, len(y), like=y_true)
-    clv = _check_campaign(clv, incentive, contact)
-    for name, value in (("alpha", alpha), ("beta", beta)):
-        if not np.isfinite(value) or value <= 0:
-            raise ValueError(f"{name}={value!r} must be positive")
     delta, phi = incentive / clv, contact / clv
     pi0 = y.mean()
     pi1 = 1.0 - pi0
@@ -319,11 +322,10 @@ def profit_curve(
     3               0.75        0.7         200.0    77.0
     4               1.00        0.1         200.0    66.0
     """
+    accept_rate = check_probability(accept_rate, "accept_rate")
     y = _check_labels(y_true)
     s = _check_score(score, len(y), like=y_true)
-    values = _check_campaign(clv, incentive, contact, len(y), like=y_true)
-    if not 0 <= accept_rate <= 1:
-        raise ValueError(f"accept_rate={accept_rate!r} must lie within [0, 1]")
+    values, incentive, contact = _check_campaign(clv, incentive, contact, len(y), like=y_true)
     clv_i = np.broadcast_to(np.asarray(values, dtype=float), y.shape)
     gain = y * (accept_rate * (clv_i - incentive) - contact) - (1 - y) * (incentive + contact)
     order, starts = _ranked_groups(s)
@@ -416,6 +418,7 @@ def expected_gain(
     >>> expected_gain([1.0, 0.0, 0.5], clv=100).tolist()
     [26.0, -11.0, 7.5]
     """
+    accept_rate = check_probability(accept_rate, "accept_rate")
     index = churn_probability.index if isinstance(churn_probability, pd.Series) else None
     p = _check_score(churn_probability, np.size(churn_probability), "churn_probability")
     bad = (p < 0) | (p > 1)
@@ -427,9 +430,9 @@ def expected_gain(
             bad,
             "Pass calibrated probabilities, e.g. ChurnModel.predict_proba(X)[:, 1].",
         )
-    values = _check_campaign(clv, incentive, contact, len(p), like=churn_probability)
-    if not 0 <= accept_rate <= 1:
-        raise ValueError(f"accept_rate={accept_rate!r} must lie within [0, 1]")
+    values, incentive, contact = _check_campaign(
+        clv, incentive, contact, len(p), like=churn_probability, like_name="churn_probability"
+    )
     gain = p * (accept_rate * (np.asarray(values) - incentive) - contact) - (1 - p) * (
         incentive + contact
     )

@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from churnlab._validation import check_number
 from churnlab.diagnostics import HoldoutValidation, PeriodTransactions, Tracking
 from churnlab.plots.style import PALETTE, axes_or_new
 
@@ -340,8 +341,7 @@ def plot_retention_priorities(
     ['Other customers', 'Top 10 by value slipping away']
     >>> plt.close("all")
     """
-    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
-        raise ValueError(f"top must be a positive integer, got {top!r}")
+    top = check_number(top, "top", low=1, integer=True)
     ax = axes_or_new(ax)
     first, rest = priorities.iloc[:top], priorities.iloc[top:]
     ax.scatter(

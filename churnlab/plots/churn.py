@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from churnlab._validation import check_number
 from churnlab.plots.style import PALETTE, axes_or_new
 
 _GREY = "#7f7f7f"
@@ -197,6 +198,7 @@ def plot_permutation_importance(
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['recency', 'frequency']
     """
+    top = check_number(top, "top", low=1, integer=True)
     missing = {"importance_mean", "importance_std"} - set(importance.columns)
     if missing:
         raise ValueError(

@@ -16,6 +16,8 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from churnlab._validation import check_number
+
 #: The palette, in the order series are drawn (colour-blind safe, after Okabe & Ito 2008).
 PALETTE: tuple[str, ...] = (
     "#0072B2",  # blue
@@ -136,6 +138,7 @@ def export(
     """
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    dpi = check_number(dpi, "dpi", low=1, integer=True)
     if not name or Path(name).name != name or Path(name).suffix:
         raise ValueError(f"name={name!r} must be a bare file stem such as '01_tracking'")
     formats = tuple(formats)
