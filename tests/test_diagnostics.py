@@ -378,9 +378,7 @@ def test_tracking_keeps_only_customers_born_by_the_calibration_end(published):
             ),
         }
     )
-    result = tracking(
-        published, tx, "2024-01-28", calibration_end="2024-01-14", amount_col=None
-    )
+    result = tracking(published, tx, "2024-01-28", calibration_end="2024-01-14", amount_col=None)
     # customer 3 is born after the calibration end: only 1 and 2 are tracked
     assert result.table["actual"].tolist() == [0.0, 1.0, 1.0, 0.0]  # 01-10 week 2, 01-20 week 3
     age_end = {1: (27 - 0) / 7, 2: (27 - 2) / 7}  # both ages at 2024-01-28, the last day
