@@ -5,8 +5,10 @@ import pandas as pd
 import pytest
 
 from churnlab.contractual import (
+    ShiftedBetaGeometric,
     cohort_survival_counts,
     full_periods,
+    kaplan_meier,
     subscription_tenure,
     tenure_from_survivors,
 )
@@ -169,8 +171,17 @@ def test_arguments_are_checked():
 def test_inputs_are_not_modified():
     subs = pd.DataFrame(BASE)
     before = subs.copy()
-    cohort_survival_counts(subs, "2024-06-30")
+    counts = cohort_survival_counts(subs, "2024-06-30")
+    tenure = subscription_tenure(subs, "2024-06-30")
     pd.testing.assert_frame_equal(subs, before)
+    kept = [(obj, obj.copy(deep=True)) for obj in (counts, tenure)]
+    for data in (counts, tenure):
+        model = ShiftedBetaGeometric().fit(data)
+        kaplan_meier(data)
+    model.project(counts.iloc[0])
+    for obj, copy in kept:
+        pd.testing.assert_frame_equal(obj, copy)
+        assert obj.attrs == copy.attrs
 
 
 def test_tenure_from_survivors_keeps_every_customer():
