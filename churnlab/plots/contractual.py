@@ -22,7 +22,7 @@ def _unit(time_unit: str | None) -> str:
 def _percent_axes(ax: Axes, time_unit: str | None, ylabel: str) -> None:
     ax.set_xlabel(f"Time since acquisition ({_unit(time_unit)})")
     ax.set_ylabel(ylabel)
-    ax.yaxis.set_major_formatter(PercentFormatter(xmax=100))
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
