@@ -66,7 +66,7 @@ SERIES_TOLERANCE = 1e-16
 SERIES_MAX_TERMS = 1_000_000
 
 #: Longest block of terms summed at once (bounds the memory of one block).
-SERIES_BLOCK = 8192
+SERIES_BLOCK = 2048
 
 
 @dataclass(frozen=True)

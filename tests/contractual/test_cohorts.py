@@ -75,7 +75,7 @@ def test_tenure_counts_renewals_reached_before_the_end():
 
 
 def test_counts_against_a_per_customer_count():
-    subs = simulate_subscriptions(3000, 0.9, 2.0, first_start="2022-01-01", n_cohorts=8, seed=11)
+    subs = simulate_subscriptions(800, 0.9, 2.0, first_start="2022-01-01", n_cohorts=8, seed=11)
     end = "2022-12-15"
     subs = subs[subs["start"] <= end]
     subs = subs.assign(end=subs["end"].where(subs["end"] <= end))
