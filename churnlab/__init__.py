@@ -14,6 +14,8 @@ Subpackages and modules, by question:
   leak rate, value at risk), :mod:`churnlab.nps`, :mod:`churnlab.loyalty` (loyalty matrix,
   ladder, customer types), :mod:`churnlab.concentration`, :mod:`churnlab.complaints`;
 - what retention is worth: :mod:`churnlab.economics`;
+- subscriptions (contractual retention): :mod:`churnlab.contractual` (cohort survival counts,
+  the shifted-beta-geometric model, residual lifetime value, Kaplan-Meier);
 - data and simulators: :mod:`churnlab.datasets`; figures: :mod:`churnlab.plots`.
 """
 
@@ -21,6 +23,7 @@ from churnlab import (
     churn,
     complaints,
     concentration,
+    contractual,
     datasets,
     defection,
     diagnostics,
@@ -45,6 +48,7 @@ __all__ = [
     "churn",
     "complaints",
     "concentration",
+    "contractual",
     "customer_lifetime_value",
     "datasets",
     "defection",
