@@ -155,9 +155,9 @@ def test_mixed_id_types_are_an_error_that_suggests_the_fix():
 @pytest.mark.parametrize(
     ("amounts", "problem"),
     [
-        (["10", "abc", "3"], "not finite numbers"),
-        ([True, False, True], "booleans"),
-        ([1.0, np.inf, 2.0], "not finite numbers"),
+        (["10", "abc", "3"], "text or booleans"),
+        ([True, False, True], "text or booleans"),
+        ([1.0, np.inf, 2.0], "NaN or infinite"),
         ([1.0, None, 2.0], "missing values"),
     ],
 )
@@ -167,8 +167,11 @@ def test_bad_amounts_name_the_column(amounts, problem):
         rfm_summary(tx)
 
 
-def test_numeric_text_amounts_are_read_as_numbers():
+def test_numbers_stored_as_text_are_refused_not_converted():
     tx = frame([1, 1], ["2024-01-01", "2024-01-08"], ["10.5", "20"])
+    with pytest.raises(ValueError, match="(?s)column 'amount': text.*pd.to_numeric"):
+        rfm_summary(tx)
+    tx["amount"] = pd.to_numeric(tx["amount"])
     assert rfm_summary(tx).loc[1, "monetary_value"] == 20.0
 
 
