@@ -19,25 +19,44 @@ Subpackages and modules, by question:
 - data and simulators: :mod:`churnlab.datasets`; figures: :mod:`churnlab.plots`.
 """
 
-from churnlab import (
-    churn,
-    complaints,
-    concentration,
-    contractual,
-    datasets,
-    defection,
-    diagnostics,
-    economics,
-    loyalty,
-    nps,
-    plots,
-)
+import importlib
+
 from churnlab.clv import customer_lifetime_value
 from churnlab.models import BetaGeo, GammaGamma
 from churnlab.rfm import TIME_UNITS, calibration_holdout_split, rfm_summary
 from churnlab.transactions import DataQualityReport, inspect_transactions
 
 __version__ = "0.1.0"
+
+#: Subpackages loaded on first use (``churnlab.churn``, ``from churnlab import plots``), so that
+#: ``import churnlab`` does not pay for scikit-learn, scipy.stats and matplotlib up front.
+_LAZY = (
+    "churn",
+    "complaints",
+    "concentration",
+    "contractual",
+    "datasets",
+    "defection",
+    "diagnostics",
+    "economics",
+    "loyalty",
+    "nps",
+    "plots",
+    "report",
+)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module = importlib.import_module(f"churnlab.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'churnlab' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "BetaGeo",
