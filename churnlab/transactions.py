@@ -219,7 +219,8 @@ def read_transactions(
     check_customer_ids(frame[customer_col], customer_col)
     dates = parse_dates(frame, date_col, date_format=date_format, tz=tz)
     zone = str(tz) if tz is not None else date_zone(frame[date_col])
-    day = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    day = dates.to_numpy().astype("datetime64[D]").view(np.int64)
+    del dates
     codes, ids = _customer_codes(frame[customer_col])
     amount = as_float_array(frame[amount_col], amount_col) if amount_col is not None else None
     extra = {c: as_float_array(frame[c], c) for c in extra_cols}

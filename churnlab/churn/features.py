@@ -230,12 +230,14 @@ def make_churn_dataset(
     pre = table.purchases(
         returns=returns, end=cut_day, window=f"the history to {_day_to_date(cut_day)}"
     )
-    present = np.unique(pre.customer)
+    present = np.flatnonzero(np.bincount(pre.customer, minlength=len(table.ids)))
     if len(present) == 0:
         raise ValueError(f"no purchase on or before cutoff={cutoff!r}: only returns")
     n = len(present)
     index = pd.Index(table.ids[present], name=customer_col)
-    code = np.searchsorted(present, pre.customer)
+    position = np.full(len(table.ids), -1, dtype=np.int64)
+    position[present] = np.arange(n)
+    code = position[pre.customer]
     quantity = pre.extra[quantity_col] if quantity_col else None
     occasions = Purchases(index, code, pre.day, pre.amount).occasions()
     feats = _transaction_features(
@@ -259,9 +261,8 @@ def make_churn_dataset(
         end=label_end,
         window=f"the label window {_day_to_date(cut_day + 1)} to {_day_to_date(label_end)}",
     )
-    later = np.searchsorted(present, post.customer)
-    known = (later < n) & (present[np.minimum(later, n - 1)] == post.customer)
-    bought = np.bincount(later[known], minlength=n) > 0
+    later = position[post.customer]
+    bought = np.bincount(later[later >= 0], minlength=n) > 0
     y = pd.Series((~bought).astype(np.int64), index=index, name=LABEL_NAME)
 
     if attributes is not None:
@@ -302,7 +303,7 @@ def _transaction_features(
     d_code, d_day, d_amount, _ = occasions
     n_days = np.bincount(d_code, minlength=n)
     last_day = d_day[np.cumsum(n_days) - 1]
-    rfm = summarise_purchases(code, day, amount, n, cut_day, unit)
+    rfm = summarise_purchases(code, day, amount, n, cut_day, unit, occasions=occasions)
     n_tx = np.bincount(code, minlength=n).astype(np.int64)
     spend = np.bincount(code, weights=amount, minlength=n)
     out: dict[str, np.ndarray] = {
