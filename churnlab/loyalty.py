@@ -140,7 +140,8 @@ def customer_activity(
         Indexed by customer id (customers with at least one purchase): ``purchases``,
         ``first_purchase``, ``last_purchase``, ``tenure`` (first purchase to observation end),
         ``purchase_rate`` (repeat purchases per unit of tenure), ``revenue`` (spend on the
-        purchases under the returns policy),
+        purchases under the returns policy), ``first_purchase_value`` (spend on the first
+        purchase occasion, the "birth" the RFM summary leaves out of monetary value),
         ``mean_gap`` and ``cv_gap`` (mean and coefficient of variation, sample standard
         deviation over mean, of the times between purchases; NaN with fewer than 2 and
         3 purchases respectively).
@@ -193,6 +194,7 @@ def customer_activity(
             "tenure": tenure,
             "purchase_rate": rate,
             "revenue": np.bincount(codes, weights=occ.amount, minlength=len(ids)),
+            "first_purchase_value": occ.amount[starts],
             "mean_gap": mean_gap / unit,
             "cv_gap": cv,
         },

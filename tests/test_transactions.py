@@ -413,3 +413,17 @@ def test_numbered_text_ids_give_the_same_summary_as_integers():
     assert list(as_text.index) == sorted(as_text.index)
     back = as_text.rename(index=lambda s: int(s[1:])).sort_index()
     pd.testing.assert_frame_equal(back, as_int, check_index_type=False, check_names=False)
+
+
+def test_first_purchase_value_is_the_birth_day_spend():
+    tx = frame(
+        [1, 1, 1, 2],
+        ["2024-01-01", "2024-01-01", "2024-01-05", "2024-01-03"],
+        [10.0, 5.0, 7.0, 3.0],
+    )
+    activity = customer_activity(tx, time_unit="D")
+    assert activity["first_purchase_value"].tolist() == [15.0, 3.0]
+    rfm = rfm_summary(tx, time_unit="D")
+    # revenue = first purchase + repeat purchases, as the RFM summary splits it
+    expected = activity["first_purchase_value"] + rfm["frequency"] * rfm["monetary_value"]
+    np.testing.assert_allclose(activity["revenue"], expected)
