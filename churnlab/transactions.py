@@ -137,6 +137,9 @@ def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
     rows); other ids are factorized unsorted and only the distinct ids are sorted, which is
     several times faster than sorting every row's id.
     """
+    numbered = _numbered_text_ids(ids)
+    if numbered is not None:
+        return numbered
     values = ids.to_numpy()
     if values.dtype.kind in "iu" and len(values):
         low, high = int(values.min()), int(values.max())
@@ -147,9 +150,6 @@ def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
             rank = np.cumsum(present) - 1
             distinct = np.flatnonzero(present) + low
             return rank[offset], pd.Index(distinct.astype(values.dtype), name=ids.name)
-    numbered = _numbered_text_ids(ids)
-    if numbered is not None:
-        return numbered
     codes, uniques = pd.factorize(ids, sort=False)
     uniques = pd.Index(uniques, name=ids.name)
     order = uniques.argsort()
@@ -182,12 +182,18 @@ def _numbered_text_ids(ids: pd.Series) -> tuple[np.ndarray, pd.Index] | None:
     if match is None:
         return None
     prefix = match.group(1)
-    pattern = "^" + re.escape(prefix) + r"[1-9][0-9]{0,17}$"
-    if not pc.all(pc.match_substring_regex(pa_array, pattern)).as_py():
+    digits = pc.utf8_slice_codeunits(pa_array, len(prefix))
+    ok = pc.and_(pc.starts_with(pa_array, prefix), pc.ascii_is_decimal(digits))
+    ok = pc.and_(ok, pc.invert(pc.starts_with(digits, "0")))
+    ok = pc.and_(ok, pc.less_equal(pc.utf8_length(digits), 18))
+    if not pc.all(ok).as_py():
         return None
-    number = pc.cast(pc.utf8_slice_codeunits(pa_array, len(prefix)), pa.int64()).to_numpy()
+    number = pc.cast(digits, pa.int64()).to_numpy()
     codes, distinct = _customer_codes(pd.Series(number, name=ids.name))
-    text = pd.Index(prefix + pd.Index(distinct).astype(str), dtype=ids.dtype, name=ids.name)
+    joined = pc.binary_join_element_wise(
+        pa.scalar(prefix), pc.cast(pa.array(distinct.to_numpy()), pa.string()), ""
+    )
+    text = pd.Index(pd.array(joined, dtype=ids.dtype), name=ids.name)
     lengths = pc.min_max(pc.utf8_length(pa_array)).as_py()
     if lengths["min"] != lengths["max"]:  # "C9" sorts after "C10" as text: re-rank
         order = text.argsort()
