@@ -32,13 +32,14 @@ __all__ = [
     "complaint_iceberg",
 ]
 
-#: "Only about one in ten dissatisfied customers bothers to complain" (domain.md, Complaints).
+#: "Only about one in ten dissatisfied customers bothers to complain" (docs/domain.md, Complaints).
 UNHAPPY_PER_COMPLAINT: float = 10.0
-#: "A dissatisfied customer tells about ten others" (domain.md, Complaints) ...
+#: "A dissatisfied customer tells about ten others" (docs/domain.md, Complaints) ...
 TOLD_BY_DISSATISFIED: float = 10.0
-#: ... "another source: eleven" (domain.md, Complaints).
+#: ... "another source: eleven" (docs/domain.md, Complaints).
 TOLD_BY_DISSATISFIED_ALT: float = 11.0
-#: "A customer whose complaint was resolved stays and tells about five" (domain.md, Complaints).
+#: "A customer whose complaint was resolved stays and tells about five" (docs/domain.md,
+#: Complaints).
 TOLD_BY_RESOLVED: float = 5.0
 
 

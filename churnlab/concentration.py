@@ -30,7 +30,8 @@ __all__ = [
     "concentration",
 ]
 
-#: "About 20% of customers usually bring about 80% of turnover" (domain.md, Retention economics).
+#: "About 20% of customers usually bring about 80% of turnover" (docs/domain.md, Retention
+#: economics).
 PARETO_CUSTOMER_SHARE: float = 0.20
 PARETO_VALUE_SHARE: float = 0.80
 #: Share of value held by one customer above which :func:`concentration` warns of key-account

@@ -1,6 +1,6 @@
 """Retention economics: what churn costs, what retention earns, whether a programme pays.
 
-The rules of thumb quoted by the project's source material (``domain.md``, "Retention
+The rules of thumb quoted by the project's source material (``docs/domain.md``, "Retention
 economics" and "Loyalty") are defined once below and used as defaults; every function takes
 explicit inputs so an analyst can put their own figures in.
 
@@ -55,11 +55,11 @@ __all__ = [
 ]
 
 #: "Winning a new customer costs about four times as much as keeping an existing one"
-#: (domain.md, Retention economics).
+#: (docs/domain.md, Retention economics).
 ACQUISITION_TO_RETENTION_COST_RATIO: float = 4.0
-#: "A typical business loses about 20% of its customers each year" (domain.md).
+#: "A typical business loses about 20% of its customers each year" (docs/domain.md).
 TYPICAL_ANNUAL_CHURN_RATE: float = 0.20
-#: "Raising the number of regular customers by 5% ..." (domain.md; Reichheld & Sasser 1990 put
+#: "Raising the number of regular customers by 5% ..." (docs/domain.md; Reichheld & Sasser 1990 put
 #: it as a 5-point cut in the defection rate). Used as the default uplift, in points.
 RETENTION_UPLIFT_POINTS: float = 0.05
 

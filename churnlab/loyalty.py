@@ -1,7 +1,7 @@
 """Loyalty: NPS, the loyalty matrix, the loyalty ladder, customer types, concentration, complaints.
 
 Every figure used as a default or a benchmark below is a practitioner's rule of thumb from the
-project's source material (``domain.md``); each is defined once here, named, and can be
+project's source material (``docs/domain.md``); each is defined once here, named, and can be
 overridden by an argument so an analyst can hold their own data against it.
 
 The NPS functions live in :mod:`churnlab.nps`, the Lorenz curve and key-account risk in
@@ -91,10 +91,10 @@ __all__ = [
     "nps_trend",
 ]
 
-# --- rules of thumb (domain.md: "Loyalty") -------------------------------------------------
-#: "About 25% of first-time buyers become loyal" (domain.md, Loyalty).
+# --- rules of thumb (docs/domain.md: "Loyalty") -------------------------------------------------
+#: "About 25% of first-time buyers become loyal" (docs/domain.md, Loyalty).
 LOYAL_SHARE_BENCHMARK: float = 0.25
-#: "Attached customers buy about 50% more often than first-time buyers" (domain.md, Loyalty).
+#: "Attached customers buy about 50% more often than first-time buyers" (docs/domain.md, Loyalty).
 ATTACHED_PURCHASE_RATE_RATIO: float = 1.5
 
 LOYALTY_KINDS: tuple[str, ...] = ("true", "latent", "spurious", "no")

@@ -54,7 +54,7 @@ PROMOTER_MIN: int = 9
 #: The answer scale of the recommendation question.
 SCORE_MIN, SCORE_MAX = 0, 10
 
-#: NPS bands quoted in the project's source material (domain.md, "Net Promoter Score"):
+#: NPS bands quoted in the project's source material (docs/domain.md, "Net Promoter Score"):
 #: below 0 very weak; 0-30 average; 30-50 good; 50-70 ahead of competitors; 70+ market
 #: leader. Each band holds its lower edge. Benchmarks differ by industry.
 NPS_BAND_EDGES: tuple[float, ...] = (0.0, 30.0, 50.0, 70.0)
