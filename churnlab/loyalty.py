@@ -170,8 +170,7 @@ def customer_activity(
         tz=tz,
     )
     codes, ids, day = occ.customer, occ.ids, occ.day
-    n = occ.counts()
-    starts = np.r_[0, np.cumsum(n)[:-1]]
+    n, starts = occ.counts(), occ.starts()
     first, last = day[starts], day[starts + n - 1]
     end_day = occ.end_day
     gap = np.diff(day).astype(float)
@@ -534,8 +533,7 @@ def loyalty_ladder(
         tz=tz,
     )
     codes, ids, day = occ.customer, occ.ids, occ.day
-    n = occ.counts()
-    starts = np.r_[0, np.cumsum(n)[:-1]]
+    n, starts = occ.counts(), occ.starts()
     k = np.arange(len(day)) - np.repeat(starts, n) + 1  # purchases made so far (1-based)
     end_day = occ.end_day
     has_next = np.r_[codes[1:] == codes[:-1], False]

@@ -446,6 +446,11 @@ class Occasions:
         """Occasions per customer (aligned with ``ids``)."""
         return np.bincount(self.customer, minlength=len(self.ids))
 
+    def starts(self) -> np.ndarray:
+        """Position of each customer's first occasion (aligned with ``ids``)."""
+        n = self.counts()
+        return np.r_[0, np.cumsum(n)[:-1]]
+
 
 def read_occasions(
     transactions,
