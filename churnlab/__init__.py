@@ -1,8 +1,8 @@
 """churnlab: customer-retention analytics.
 
 Data flows one way: transactions -> :func:`rfm_summary` -> purchase and spend models
-(:class:`BetaGeo`, :class:`GammaGamma`) -> :func:`customer_lifetime_value` -> decisions and
-figures.
+(:class:`BetaGeo`, :class:`ModifiedBetaGeo`, :class:`ParetoNBD`, :class:`BetaGeoBetaBinomial`;
+:class:`GammaGamma`) -> :func:`customer_lifetime_value` -> decisions and figures.
 
 Subpackages and modules, by question:
 
@@ -29,14 +29,23 @@ from churnlab import (
     plots,
 )
 from churnlab.clv import customer_lifetime_value
-from churnlab.models import BetaGeo, GammaGamma
+from churnlab.models import (
+    BetaGeo,
+    BetaGeoBetaBinomial,
+    GammaGamma,
+    ModifiedBetaGeo,
+    ParetoNBD,
+)
 from churnlab.rfm import TIME_UNITS, calibration_holdout_split, rfm_summary
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BetaGeo",
+    "BetaGeoBetaBinomial",
     "GammaGamma",
+    "ModifiedBetaGeo",
+    "ParetoNBD",
     "TIME_UNITS",
     "calibration_holdout_split",
     "churn",
