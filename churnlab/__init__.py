@@ -7,7 +7,8 @@ Data flows one way: transactions -> :func:`rfm_summary` -> purchase and spend mo
 Subpackages and modules, by question:
 
 - how many purchases, for how long, worth what: :mod:`churnlab.rfm`, :mod:`churnlab.models`,
-  :mod:`churnlab.clv`, :mod:`churnlab.diagnostics` (fit checks and holdout validation);
+  :mod:`churnlab.clv`, :mod:`churnlab.diagnostics` (fit checks and holdout validation),
+  :mod:`churnlab.compare` (which purchase model to trust);
 - who is about to leave and whom to target: :mod:`churnlab.churn`;
 - why customers leave: :mod:`churnlab.defection` (reasons against the 68/14/10/5/3 benchmark,
   leak rate, value at risk), :mod:`churnlab.nps`, :mod:`churnlab.loyalty` (loyalty matrix,
@@ -29,6 +30,7 @@ from churnlab import (
     plots,
 )
 from churnlab.clv import customer_lifetime_value
+from churnlab.compare import ModelComparison, compare_models
 from churnlab.models import (
     BetaGeo,
     BetaGeoBetaBinomial,
@@ -44,11 +46,13 @@ __all__ = [
     "BetaGeo",
     "BetaGeoBetaBinomial",
     "GammaGamma",
+    "ModelComparison",
     "ModifiedBetaGeo",
     "ParetoNBD",
     "TIME_UNITS",
     "calibration_holdout_split",
     "churn",
+    "compare_models",
     "complaints",
     "concentration",
     "customer_lifetime_value",
