@@ -134,6 +134,7 @@ def compare_models(
     date_col: str = "date",
     calibration_end=None,
     observation_end=None,
+    time_unit: str | None = None,
 ) -> ModelComparison:
     """Fit purchase models on a calibration period and compare their fit and holdout forecasts.
 
@@ -159,6 +160,8 @@ def compare_models(
     calibration_end, observation_end : date-like, optional
         Ends of the calibration and holdout periods, for the tracking; by default those that
         :func:`churnlab.calibration_holdout_split` recorded in ``calibration.attrs``.
+    time_unit : {'W', 'D', 'M'}, optional
+        The split's time unit (the tracking's period); by default ``calibration.attrs``'s.
 
     Returns
     -------
@@ -182,13 +185,24 @@ def compare_models(
     named = _named_models(models)
     require_dataframe(calibration, "calibration")
     require_columns(calibration, _SPLIT_COLUMNS, "calibration")
-    time_unit = calibration.attrs.get("time_unit")
+    recorded = calibration.attrs.get("time_unit")
+    if time_unit is not None and recorded is not None and time_unit != recorded:
+        raise ValueError(
+            f"time_unit={time_unit!r} but the split was made in {recorded!r} "
+            "(calibration.attrs['time_unit'])"
+        )
+    time_unit = time_unit or recorded
     history = calibration[list(_SPLIT_COLUMNS[:3])].set_axis(list(_HISTORY), axis=1)
     history.attrs = {"time_unit": time_unit} if time_unit is not None else {}
     if holdout is not None:
         require_dataframe(holdout, "holdout")
         calibration_end = _end(calibration_end, calibration, "calibration_end")
         observation_end = _end(observation_end, calibration, "observation_end")
+        if time_unit is None:
+            raise ValueError(
+                "time_unit is needed for the tracking error: pass it, or make the split with "
+                "churnlab.calibration_holdout_split (which records it in attrs)"
+            )
     fitted, checks, tracks, rows, buckets = {}, {}, {}, {}, {}
     for name, template in named.items():
         model = clone(template).fit(history)
@@ -217,7 +231,7 @@ def compare_models(
                 calibration_end=calibration_end,
                 customer_col=customer_col,
                 date_col=date_col,
-                time_unit=time_unit or "W",
+                time_unit=time_unit,
             )
             tracks[name] = track
             row["tracking_error_pct"] = _holdout_tracking_error(track)

@@ -136,6 +136,13 @@ def test_bad_arguments(split, transactions):
         observation_end="1998-06-30",
     )
     assert np.isfinite(explicit.table["tracking_error_pct"]).all()
+    bare.attrs = {}
+    ends = {"calibration_end": "1997-09-30", "observation_end": "1998-06-30"}
+    with pytest.raises(ValueError, match="time_unit is needed"):
+        compare_models([BetaGeo()], bare, transactions, **ends)
+    assert compare_models([BetaGeo()], bare, transactions, **ends, time_unit="W").time_unit == "W"
+    with pytest.raises(ValueError, match="time_unit='D' but the split was made in 'W'"):
+        compare_models([BetaGeo()], split, time_unit="D")
 
 
 def test_html_and_text_show_every_model(result):
