@@ -2,8 +2,9 @@
 
 Data flows one way: transactions (read once, by :mod:`churnlab.transactions`; see
 :func:`inspect_transactions`) -> :func:`rfm_summary` -> purchase and spend models
-(:class:`BetaGeo`, :class:`GammaGamma`) -> :func:`customer_lifetime_value` -> decisions and
-figures.
+(:class:`BetaGeo`, :class:`ModifiedBetaGeo`, :class:`ParetoNBD`, :class:`BetaGeoBetaBinomial`;
+:class:`GammaGamma`; chosen with :func:`compare_models`) -> :func:`customer_lifetime_value` ->
+decisions and figures.
 
 Subpackages and modules, by question:
 
@@ -22,7 +23,14 @@ Subpackages and modules, by question:
 import importlib
 
 from churnlab.clv import customer_lifetime_value
-from churnlab.models import BetaGeo, GammaGamma
+from churnlab.compare import ModelComparison, compare_models
+from churnlab.models import (
+    BetaGeo,
+    BetaGeoBetaBinomial,
+    GammaGamma,
+    ModifiedBetaGeo,
+    ParetoNBD,
+)
 from churnlab.rfm import TIME_UNITS, calibration_holdout_split, rfm_summary
 from churnlab.transactions import DataQualityReport, inspect_transactions
 
@@ -60,11 +68,16 @@ def __dir__():
 
 __all__ = [
     "BetaGeo",
+    "BetaGeoBetaBinomial",
     "DataQualityReport",
     "GammaGamma",
+    "ModelComparison",
+    "ModifiedBetaGeo",
+    "ParetoNBD",
     "TIME_UNITS",
     "calibration_holdout_split",
     "churn",
+    "compare_models",
     "complaints",
     "concentration",
     "contractual",

@@ -251,7 +251,9 @@ def calibration_holdout_split(
         Indexed by customer id with ``frequency_cal``, ``recency_cal``, ``T_cal``,
         ``monetary_value_cal``, ``frequency_holdout`` (purchase days in the holdout),
         ``monetary_value_holdout`` (mean spend per holdout purchase day, 0 without) and
-        ``duration_holdout`` (holdout length in ``time_unit``).
+        ``duration_holdout`` (holdout length in ``time_unit``). ``attrs`` records
+        ``time_unit`` and the two ends as ISO dates, ``calibration_end`` and
+        ``observation_end`` (the last transaction day when ``observation_end`` is None).
 
     Examples
     --------
@@ -313,4 +315,6 @@ def calibration_holdout_split(
     if amount_col is None:
         out = out.drop(columns=["monetary_value_cal", "monetary_value_holdout"])
     out.attrs["time_unit"] = time_unit
+    out.attrs["calibration_end"] = str(np.datetime64(cal_end, "D"))
+    out.attrs["observation_end"] = str(np.datetime64(obs_end, "D"))
     return out
