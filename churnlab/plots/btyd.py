@@ -16,6 +16,7 @@ from churnlab.diagnostics import HoldoutValidation, PeriodTransactions, Tracking
 from churnlab.plots.style import PALETTE, axes_or_new
 
 _UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months"}
+_THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
 
 
 def plot_period_transactions(result: PeriodTransactions, *, ax: Axes | None = None) -> Axes:
@@ -53,6 +54,7 @@ def plot_period_transactions(result: PeriodTransactions, *, ax: Axes | None = No
     ax.set_xticklabels(table.index.tolist())
     ax.set_xlabel("Repeat transactions in the calibration period")
     ax.set_ylabel("Customers")
+    ax.yaxis.set_major_formatter(_THOUSANDS)
     ax.set_title("Customers by repeat transactions: actual vs model")
     ax.legend()
     ax.grid(axis="x", visible=False)
@@ -219,7 +221,7 @@ def plot_calibration_holdout(
     ax.set_xticks(position)
     ax.set_xticklabels(table.index.tolist())
     ax.set_xlabel("Repeat transactions in the calibration period")
-    ax.set_ylabel("Mean repeat transactions in the holdout")
+    ax.set_ylabel("Repeat transactions per customer\nin the holdout (mean)")
     ax.set_title("Holdout purchases by calibration frequency: actual vs model")
     ax.legend()
     return ax
@@ -274,8 +276,10 @@ def plot_tracking(result: Tracking, *, cumulative: bool = True, ax: Axes | None 
         )
     unit = _UNIT_NAMES.get(result.time_unit, result.time_unit)
     ax.set_xlabel(f"{unit.capitalize()} since {table['start'].iloc[0]:%Y-%m-%d}")
-    what = "Cumulative repeat transactions" if cumulative else "Repeat transactions per period"
+    period = unit[:-1] if unit.endswith("s") else unit
+    what = "Cumulative repeat transactions" if cumulative else f"Repeat transactions per {period}"
     ax.set_ylabel(what)
+    ax.yaxis.set_major_formatter(_THOUSANDS)
     ax.set_title(f"{what}: actual vs model")
     ax.legend(loc="upper left" if cumulative else "upper right")
     return ax
@@ -394,5 +398,5 @@ def plot_retention_priorities(
     unit = f"{currency}, log scale" if currency else "log scale"
     ax.set_ylabel(f"Lifetime value if still active ({unit})")
     ax.set_title("Whom to protect first: value that slips away if they go quiet")
-    ax.legend(loc="lower center")
+    ax.legend(loc="upper center")
     return ax

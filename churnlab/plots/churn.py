@@ -142,7 +142,7 @@ def plot_lift(results, *, ax: Axes | None = None) -> Axes:
     >>> from churnlab.churn import evaluate
     >>> ax = plot_lift(evaluate([0, 1, 0, 1], [0.1, 0.7, 0.4, 0.6]))
     >>> ax.get_ylabel()
-    'Cumulative lift (churn rate among contacted / overall)'
+    'Cumulative lift\\n(churn rate among contacted / overall)'
     >>> [float(v) for v in ax.get_ylim()]
     [0.0, 2.2]
     """
@@ -166,7 +166,7 @@ def plot_lift(results, *, ax: Axes | None = None) -> Axes:
     ax.axhline(1.0, color=_GREY, linestyle="--", linewidth=1, label="random")
     ax.set(
         xlabel="Share of customers contacted (highest scores first)",
-        ylabel="Cumulative lift (churn rate among contacted / overall)",
+        ylabel="Cumulative lift\n(churn rate among contacted / overall)",
         xlim=(0, 1),
         ylim=(0.0, round(1.1 * float(best), 2)),
         title="Lift",
@@ -209,7 +209,7 @@ def plot_calibration(results, *, ax: Axes | None = None) -> Axes:
         ax,
         xlabel="Predicted churn probability",
         ylabel="Observed churn rate",
-        title="Calibration",
+        title="Calibration: predicted vs observed churn (bins with 95% intervals)",
         legend="upper left",
     )
 
@@ -308,8 +308,7 @@ def plot_profit_curve(
                 markeredgecolor="black",
                 color=colour,
                 linestyle="none",
-                label=f"best{' ' + name if name else ''}: contact {b.fraction:.0%}, "
-                f"{money}{b.profit:,.0f}",
+                label=f"best: contact {b.fraction:.0%}, {money}{b.profit:,.0f}",
             )
     ax.axhline(0, color=_GREY, linewidth=1)
     ax.set(
@@ -320,7 +319,8 @@ def plot_profit_curve(
     )
     _percent(ax.xaxis)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.legend(loc="best")
+    # beside the plot: profit curves run through every corner of the frame
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     return ax
 
 

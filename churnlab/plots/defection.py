@@ -64,18 +64,21 @@ def plot_reason_mix(result: BenchmarkComparison, *, ax: Axes | None = None) -> A
         color=PALETTE[0],
         label=f"Observed ({result.level:.0%} {result.method.capitalize()} interval)",
     )
-    ax.bar(x + width / 2, table["benchmark"], width, color=PALETTE[1], label="Benchmark")
+    p = "p < 0.001" if result.p_value < 0.001 else f"p = {result.p_value:.2g}"
+    ax.bar(
+        x + width / 2,
+        table["benchmark"],
+        width,
+        color=PALETTE[1],
+        label=f"Benchmark (chi-square test: {p})",
+    )
     ax.set_xticks(x)
     ax.set_xticklabels([_label(r) for r in table.index])
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel("Reason for leaving")
     ax.set_ylabel("Share of coded answers")
-    p = "p < 0.001" if result.p_value < 0.001 else f"p = {result.p_value:.2g}"
     unmapped = f", {result.n_unmapped} unmapped left out" if result.n_unmapped else ""
-    ax.set_title(
-        f"Reasons for leaving vs benchmark ({result.n_coded} coded answers{unmapped}; "
-        f"chi-square {p})"
-    )
+    ax.set_title(f"Reasons for leaving vs benchmark ({result.n_coded} coded answers{unmapped})")
     ax.legend()
     ax.grid(axis="x", visible=False)
     return ax

@@ -39,6 +39,11 @@ _NPS_COLUMNS = ("nps", "ci_lower", "ci_upper")
 
 
 _PERIODS = {"QE": "quarter", "Q": "quarter", "ME": "month", "M": "month", "YE": "year"}
+_PERIOD_LABELS = {
+    "quarter": lambda end: f"Q{end.quarter}\n{end.year}",
+    "month": lambda end: f"{end:%b}\n{end.year}",
+    "year": lambda end: f"{end.year}",
+}
 
 
 def _labels(index: pd.Index) -> list[str]:
@@ -113,7 +118,7 @@ def plot_nps(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     )
     for yi, score, n in zip(y, table["nps"], table["n"], strict=True):
         ax.annotate(
-            f"{score:+.0f} (n={n})",
+            f"{score:+.0f} (n = {n:,})",
             (score, yi),
             xytext=(0, 7),
             textcoords="offset points",
@@ -151,7 +156,9 @@ def plot_nps_trend(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     >>> len(ax.lines)
     2
     >>> ax.get_xlabel(), ax.get_title()
-    ('Quarter (end date)', 'NPS by quarter, with 95% intervals (shaded)')
+    ('Quarter', 'NPS by quarter, with 95% intervals (shaded)')
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['Q1\\n2024', 'Q2\\n2024', 'Q3\\n2024']
     """
     _check_nps_table(table)
     ax = axes_or_new(ax)
@@ -172,7 +179,14 @@ def plot_nps_trend(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         ax.fill_between(part.index, part["ci_lower"], part["ci_upper"], color=colour, alpha=0.15)
     ax.axhline(0, color="black", lw=1)
     period = _PERIODS.get(table.attrs.get("freq"), "period")
-    ax.set_xlabel(f"{period.capitalize()} (end date)")
+    ends = pd.DatetimeIndex(table.index.get_level_values(0).unique()).sort_values()
+    if period in _PERIOD_LABELS:
+        # one tick per period, named as people name it ("Q3 2024"), not at calendar dates
+        # that fall between the points
+        ax.set_xticks(ends, labels=[_PERIOD_LABELS[period](end) for end in ends])
+        ax.set_xlabel(period.capitalize())
+    else:
+        ax.set_xlabel("End of period")
     ax.set_ylabel("NPS (% promoters - % detractors)")
     ax.set_title(f"NPS by {period}, with {_interval(table)} (shaded)")
     if len(parts) > 1:
@@ -336,12 +350,13 @@ def plot_lorenz(result: Concentration, *, ax: Axes | None = None) -> Axes:
             "shrinkB": 0,
         },
     )
+    # the label sits left of the arrow and above the diagonal, where neither curve runs
     ax.annotate(
         f"top {result.top_fraction:.0%} of customers\nhold {result.top_share:.0%} of the value",
-        (x0, (y0 + 1.0) / 2),
-        xytext=(10, 0),
+        (x0, (1.0 + x0) / 2),
+        xytext=(-12, 0),
         textcoords="offset points",
-        ha="left",
+        ha="right",
         va="center",
         color=PALETTE[3],
     )
@@ -366,7 +381,7 @@ def plot_complaint_iceberg(result: ComplaintIceberg, *, ax: Axes | None = None) 
     >>> c = pd.DataFrame({"customer_id": [1, 2], "resolved": [True, False]})
     >>> ax = plot_complaint_iceberg(complaint_iceberg(c))
     >>> ax.get_ylabel()
-    'Customers (complained above the line, silent below)'
+    'Customers: complained (up)\\nand silent unhappy (down)'
     """
     if not isinstance(result, ComplaintIceberg):
         raise TypeError("pass the ComplaintIceberg returned by complaint_iceberg")
@@ -405,16 +420,16 @@ def plot_complaint_iceberg(result: ComplaintIceberg, *, ax: Axes | None = None) 
             va="bottom",
             fontsize=11,
         )
-    low = -(t["silent_unhappy"].max()) * 1.4
+    low = -(t["silent_unhappy"].max()) * 1.6
     ax.set_ylim(low, max(t["complainants"].max() * 3.0, -low * 0.25))
     # customers are counted up from the waterline and down from it: no negative counts
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{abs(v):,.0f}"))
     ax.set_xticks(x)
     ax.set_xticklabels(_labels(t.index))
     ax.set_xlabel(_index_name(t.index, default="").capitalize() or "All complaints")
-    ax.set_ylabel("Customers (complained above the line, silent below)")
+    ax.set_ylabel("Customers: complained (up)\nand silent unhappy (down)")
     ax.set_title("Complaint iceberg: complaints seen and unhappy customers below the waterline")
-    ax.legend(loc="lower right", fontsize=10)
+    ax.legend(loc="lower center", ncols=3, fontsize=11, handlelength=1.2, columnspacing=1.2)
     ax.grid(axis="x", visible=False)
     return ax
 

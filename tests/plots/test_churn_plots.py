@@ -121,11 +121,14 @@ def test_best_points_take_the_colour_of_their_curve_and_the_currency(results):
     best = {k: mpc(y, s) for k, s in scores.items()}
     ax = plot_profit_curve(curves, best={"b": best["b"]}, currency="EUR")
     lines = {line.get_label(): line for line in ax.lines}
-    marker = next(line for label, line in lines.items() if label.startswith("best b"))
+    (marker,) = [line for label, line in lines.items() if label.startswith("best")]
     assert marker.get_color() == lines["b"].get_color() != lines["a"].get_color()
     assert marker.get_label() == (
-        f"best b: contact {best['b'].fraction:.0%}, EUR {best['b'].profit:,.0f}"
+        f"best: contact {best['b'].fraction:.0%}, EUR {best['b'].profit:,.0f}"
     )
+    # the marker's legend entry follows its curve's
+    labels = ax.get_legend_handles_labels()[1]
+    assert labels.index(marker.get_label()) == labels.index("b") + 1
     assert ax.get_ylabel() == "Campaign profit (EUR)"
     ax.figure.draw_without_rendering()
     # thousands separators on the money axis, per cent on the share axis
