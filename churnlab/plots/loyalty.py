@@ -284,7 +284,9 @@ def plot_ladder(result: LoyaltyLadder, *, ax: Axes | None = None) -> Axes:
     t = result.table
     y = np.arange(len(t))[::-1]
     share = t["share_of_first"].to_numpy()
-    ax.barh(y, share, left=(1 - share) / 2, color=[PALETTE[i] for i in (5, 0, 2, 3)], height=0.7)
+    # light fills keep the black labels readable on every bar
+    colours = [PALETTE[i] for i in (5, 0, 2, 3)]
+    ax.barh(y, share, left=(1 - share) / 2, color=colours, alpha=0.55, height=0.7)
     unit = _UNIT_NAMES.get(result.time_unit, result.time_unit)
     for yi, (_, row) in zip(y, t.iterrows(), strict=True):
         rate = row["purchase_rate"]
@@ -299,10 +301,7 @@ def plot_ladder(result: LoyaltyLadder, *, ax: Axes | None = None) -> Axes:
         )
     ax.set_yticks(y)
     ax.set_yticklabels(
-        [
-            f"{s}\n(>= {m} purchase{'s' if m > 1 else ''})"
-            for s, m in zip(t.index, t["min_purchases"], strict=True)
-        ]
+        [f"{s}\n({m} or more purchases)" for s, m in zip(t.index, t["min_purchases"], strict=True)]
     )
     ax.set_xlim(0, 1)
     ax.set_xticks([])

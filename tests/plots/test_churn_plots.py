@@ -150,3 +150,28 @@ def test_permutation_importance_names_features_in_words():
         "region",
     ]
     assert ax.get_ylabel() == "Feature"
+
+
+def test_every_churn_feature_has_a_name_in_words():
+    from churnlab.churn import make_churn_dataset
+    from churnlab.churn.features import feature_label
+
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 3, 3],
+            "date": pd.to_datetime(
+                ["2024-01-01", "2024-02-01", "2024-03-20", "2024-01-08", "2024-01-15", "2024-04-02"]
+            ),
+            "amount": [10.0, 20.0, 15.0, 7.0, 5.0, 9.0],
+            "quantity": [1, 2, 1, 1, 3, 1],
+        }
+    )
+    X, _ = make_churn_dataset(
+        tx, "2024-03-31", "2W", quantity_col="quantity", bgnbd=False, data_end="2024-04-30"
+    )
+    names = [*X.columns, "p_alive", "expected_purchases"]
+    labels = {name: feature_label(name, "W") for name in names}
+    unnamed = [name for name, label in labels.items() if label == name]
+    assert not unnamed, f"features without a label for charts: {unnamed}"
+    assert labels["recency"] == "Time from first to last purchase (weeks)"
+    assert labels["purchases_180d"] == "Purchases in the last 180 days"

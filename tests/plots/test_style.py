@@ -279,3 +279,18 @@ def test_text_too_small_to_read_is_refused(figure):
     (problem,) = figure_problems(figure)
     assert problem == "text smaller than 10 pt: 'tiny note' (8 pt)"
     assert figure_problems(figure, min_font_size=8) == []
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
+def test_a_rasterised_heat_map_exports_byte_identical_files(tmp_path, fmt):
+    # heat maps embed their cells as one image in SVG and PDF: that image must not vary either
+    files = []
+    for folder in ("a", "b"):
+        with style_context():
+            fig, ax = plt.subplots()
+            mesh = ax.pcolormesh(np.arange(12.0).reshape(3, 4), rasterized=True)
+            fig.colorbar(mesh, ax=ax, label="P(alive)")
+            ax.set(title="Heat map", xlabel="Frequency", ylabel="Recency (weeks)")
+        files.append(_export(fig, "mesh", formats=[fmt], directory=tmp_path / folder)[0])
+        plt.close(fig)
+    assert files[0].read_bytes() == files[1].read_bytes()
