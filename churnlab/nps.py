@@ -294,7 +294,9 @@ def _nps_table(
     )
     out = pd.DataFrame(s, index=counts.index)
     out["band"] = nps_band(out["nps"].to_numpy())
-    return out[_COLUMNS]
+    out = out[_COLUMNS]
+    out.attrs.update(level=level, method=method)  # for charts that state the interval
+    return out
 
 
 def nps_by(
@@ -322,7 +324,7 @@ def nps_by(
     -------
     DataFrame
         Indexed by the group(s), columns ``n, promoters, passives, detractors, nps, std_err,
-        ci_lower, ci_upper, band``.
+        ci_lower, ci_upper, band``; ``attrs`` record the interval's ``level`` and ``method``.
 
     Examples
     --------
@@ -370,7 +372,8 @@ def nps_trend(
     DataFrame
         Indexed by the period's end date (named ``period``) and the ``by`` columns, with the
         columns of :func:`nps_by` and ``change``, the change in NPS since the group's
-        previous period. Periods without answers are absent.
+        previous period. Periods without answers are absent. ``attrs`` record ``level``,
+        ``method`` and ``freq``.
 
     Examples
     --------
@@ -403,4 +406,5 @@ def nps_trend(
         out["change"] = out.groupby(level=keys, observed=True)["nps"].diff()
     else:
         out["change"] = out["nps"].diff()
+    out.attrs["freq"] = freq
     return out

@@ -37,6 +37,62 @@ DEFAULT_WINDOWS: tuple[int, ...] = (30, 90, 180)
 LABEL_NAME = "churned"
 
 
+#: Plain-English names of the features of :func:`make_churn_dataset`; ``{unit}`` is the time
+#: unit in words ("weeks"), ``{n}`` the window in days. Used to label charts
+#: (:func:`feature_label`).
+FEATURE_LABELS: dict[str, str] = {
+    "frequency": "Repeat purchases",
+    "recency": "Time from first to last purchase ({unit})",
+    "tenure": "Time since first purchase ({unit})",
+    "monetary_value": "Average repeat-purchase value",
+    "time_since_last_purchase": "{Unit} since last purchase",
+    "ipt_mean": "Average gap between purchases ({unit})",
+    "ipt_std": "Spread of gaps between purchases ({unit})",
+    "ipt_cv": "Irregularity of gaps between purchases",
+    "purchases_{n}d": "Purchases in the last {n} days",
+    "spend_{n}d": "Spend in the last {n} days",
+    "trend_{n}d": "Purchase trend, last {n} days vs the {n} before",
+    "n_transactions": "Transactions",
+    "total_spend": "Total spend",
+    "avg_basket_value": "Average basket value",
+    "avg_quantity": "Average items per transaction",
+    "p_alive": "Probability still active (BG/NBD)",
+    "expected_purchases": "Expected purchases (BG/NBD)",
+}
+_UNIT_WORDS = {"D": "days", "W": "weeks", "M": "months"}
+
+
+def feature_label(name: str, time_unit: str | None = None) -> str:
+    """The feature ``name`` of :func:`make_churn_dataset` in words, for a chart.
+
+    ``time_unit`` (the one the features were made with) names the unit of time features;
+    without it they say "time". Names that are not churnlab features (joined attributes) are
+    returned unchanged.
+
+    Examples
+    --------
+    >>> feature_label("time_since_last_purchase", "W")
+    'Weeks since last purchase'
+    >>> feature_label("spend_90d")
+    'Spend in the last 90 days'
+    >>> feature_label("ipt_mean")
+    'Average gap between purchases (time)'
+    >>> feature_label("region")
+    'region'
+    """
+    unit = _UNIT_WORDS.get(time_unit, "time") if time_unit else "time"
+    template = FEATURE_LABELS.get(name)
+    n = ""
+    if template is None:
+        prefix, _, window = name.rpartition("_")
+        if window.endswith("d") and window[:-1].isdigit():
+            template = FEATURE_LABELS.get(f"{prefix}_{{n}}d")
+            n = window[:-1]
+    if template is None:
+        return name
+    return template.format(unit=unit, Unit=unit.capitalize(), n=n)
+
+
 def _day_to_date(day: int) -> str:
     return str(np.datetime64(int(day), "D"))
 
