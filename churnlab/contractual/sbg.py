@@ -31,7 +31,6 @@ perils of ignoring heterogeneity. *Marketing Science* 29(1), 85-93.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +47,7 @@ from churnlab.contractual.cohorts import (
     time_unit_of,
 )
 from churnlab.models._base import LikelihoodModel, wsum
+from churnlab.results import Result
 
 #: sBG estimates for the "regular" cohort of Fader & Hardie (2007), fitted on years 1-7 of
 #: 1,000 customers (the data of Berry & Linoff 2004; ``churnlab.datasets.load_retention_cohorts``).
@@ -578,7 +578,7 @@ def _is_number(value) -> bool:
 
 
 @dataclass(frozen=True)
-class SurvivalProjection:
+class SurvivalProjection(Result):
     """A cohort's observed survival beside the sBG projection (from ``project``).
 
     ``table`` is indexed by period and holds ``actual`` and ``expected`` customers, the same as
@@ -609,13 +609,12 @@ class SurvivalProjection:
             }
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("sample")
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
+    def _html_title(self) -> str:
+        return "sBG projection"
 
-    def _repr_html_(self) -> str:
+    def _html_notes(self) -> str:
         unit = PERIODS.get(self.time_unit or "", "periods")
-        head = (
-            f"<p><b>sBG projection</b>: fitted on periods 0-{self.calibration_periods} "
-            f"({html.escape(unit)}), projected to period {self.table.index[-1]}</p>"
+        return (
+            f"fitted on periods 0-{self.calibration_periods} ({unit}), projected to period "
+            f"{self.table.index[-1]}"
         )
-        return head + self.table.to_html(float_format=lambda v: f"{v:.4g}")
