@@ -104,6 +104,7 @@ def complaint_iceberg(
     >>> t[["complainants", "resolved", "unresolved", "estimated_unhappy", "silent_unhappy"]]
          complainants  resolved  unresolved  estimated_unhappy  silent_unhappy
     all             3         2           1               30.0            27.0
+    >>> # by hand: (1 unresolved + 27 silent) x 10 told = 280; 2 resolved x 5 told = 10
     >>> t[["negative_reach", "positive_reach"]]
          negative_reach  positive_reach
     all           280.0            10.0

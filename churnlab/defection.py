@@ -612,6 +612,7 @@ def value_at_risk(categories, value: pd.Series, *, value_name: str | None = None
     >>> cats = pd.Series(["competition", "staff_indifference", "staff_indifference"],
     ...                  index=[1, 2, 3])
     >>> var = value_at_risk(cats, pd.Series([100.0, 50.0, 30.0], index=[1, 2, 3]))
+    >>> # by hand: staff indifference lost 50 + 30 = 80 of 180 (0.444), competition 100 of 180
     >>> var.table.loc[["staff_indifference", "competition"], ["customers", "value_share"]].round(3)
                         customers  value_share
     reason

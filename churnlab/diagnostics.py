@@ -170,6 +170,8 @@ def period_transactions(
     >>> rfm = load_cdnow_summary()
     >>> model = BetaGeo().fit(rfm)
     >>> result = period_transactions(model, rfm)
+    >>> # actual: the CDNOW sample's counts (FHL 2005, figure 1); expected: the same as
+    >>> # lifetimes 0.11.3 at these parameters (tests/test_diagnostics.py)
     >>> result.table.round(1).head(3)
                          actual  expected
     repeat_transactions
@@ -294,7 +296,7 @@ def frequency_recency_matrix(
     >>> from churnlab.datasets import load_cdnow_summary
     >>> model = BetaGeo().fit(load_cdnow_summary())
     >>> grid = frequency_recency_matrix(model, T=39, t=39, max_frequency=3, recency_step=13)
-    >>> grid.round(2)
+    >>> grid.round(2)  # equation (10); lifetimes 0.11.3 agrees (tests/test_diagnostics.py)
     frequency     0     1     2     3
     recency
     0.0        0.19  0.14  0.04  0.01
@@ -350,6 +352,7 @@ def probability_alive_matrix(
     >>> from churnlab import BetaGeo
     >>> from churnlab.datasets import load_cdnow_summary
     >>> model = BetaGeo().fit(load_cdnow_summary())
+    >>> # equation (13); lifetimes 0.11.3 agrees (tests/test_diagnostics.py)
     >>> probability_alive_matrix(model, T=39, max_frequency=2, recency_step=39).round(3)
     frequency    0      1      2
     recency
@@ -448,6 +451,8 @@ def calibration_holdout_table(
     >>> from churnlab.datasets import load_cdnow
     >>> split = calibration_holdout_split(load_cdnow("sample"), "1997-09-30", "1998-06-30")
     >>> model = BetaGeo().fit(split["frequency_cal"], split["recency_cal"], split["T_cal"])
+    >>> # actual: recounts of the holdout purchases; predicted: equation (10), as lifetimes
+    >>> # 0.11.3 computes it (tests/test_diagnostics.py)
     >>> calibration_holdout_table(model, split).round(2).head(3)
                    customers  actual_mean  predicted_mean  actual_total  predicted_total
     frequency_cal
@@ -562,6 +567,8 @@ def holdout_validation(
     >>> split = calibration_holdout_split(load_cdnow("sample"), "1997-09-30", "1998-06-30")
     >>> model = BetaGeo().fit(split["frequency_cal"], split["recency_cal"], split["T_cal"])
     >>> result = holdout_validation(model, split)
+    >>> # 1,882 repeat purchase days in the holdout (a recount of the raw data); the forecast
+    >>> # is lifetimes 0.11.3's too (tests/test_diagnostics.py)
     >>> result.actual_total, round(result.predicted_total)
     (1882.0, 1653)
     """
@@ -720,6 +727,9 @@ def tracking(
     >>> split = calibration_holdout_split(tx, "1997-09-30", "1998-06-30")
     >>> model = BetaGeo().fit(split["frequency_cal"], split["recency_cal"], split["T_cal"])
     >>> result = tracking(model, tx, "1998-06-30", calibration_end="1997-09-30")
+    >>> # 78 weeks from 1997-01-01; 4,339 repeat purchase days (a recount of the raw data); the
+    >>> # expected total sums lifetimes 0.11.3's equation (9) over customers
+    >>> # (tests/test_diagnostics.py), as in FHL 2005, figure 3
     >>> len(result.table), int(result.table["actual_cumulative"].iloc[-1])
     (78, 4339)
     >>> round(result.table["expected_cumulative"].iloc[-1])

@@ -214,6 +214,8 @@ def retention_profit_effect(
     A low-retention business with flat margins against a high-retention one whose customers
     grow more valuable over time:
 
+    By hand, first row: q = 0.8 / 1.1, V = 100 / (1 - q) = 366.667; with 0.85, 440.000.
+
     >>> e = retention_profit_effect(retention_rate=[0.80, 0.90], margin=100,
     ...                             acquisition_cost=[0, 200], margin_growth=[0.0, 0.05])
     >>> e.table[["value_before", "value_after", "profit_change"]].round(3)
@@ -330,6 +332,7 @@ def programme_break_even(
     ...                           cost_per_member=15, fixed_cost=10000)
     >>> be.benefit, be.cost, be.net, be.pays
     (36000.0, 25000.0, 11000.0, True)
+    >>> # by hand: (10000 / 1000 + 15) / 0.3 = 83.33; 10000 / (120 x 0.3 - 15) = 476.2
     >>> round(be.break_even_revenue_per_member, 2), round(be.break_even_members, 1)
     (83.33, 476.2)
     """

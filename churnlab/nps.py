@@ -238,6 +238,10 @@ def nps(scores, *, level: float = 0.95, method: str = "adjusted-wald") -> NPSRes
     >>> r = nps([10, 9, 9, 10, 9, 7, 8, 7, 3, 6])
     >>> r.nps, r.promoters, r.passives, r.detractors, r.band
     (30.0, 5, 3, 2, 'good')
+
+    Adjusted Wald by hand: 5.75 promoters and 2.75 detractors of 13, centre 100 x 3 / 13 =
+    23.08, standard error 100 sqrt((8.5 / 13 - (3 / 13)^2) / 13) = 21.49, 23.08 -+ 1.96 x 21.49.
+
     >>> round(r.ci_lower, 1), round(r.ci_upper, 1)
     (-19.1, 65.2)
     """

@@ -238,6 +238,8 @@ def calibration_table(y_true, proba, *, n_bins: int = 10, level: float = 0.95) -
 
     Examples
     --------
+    Each bin holds 1 churner of 2: Wilson's 95% interval for 1 of 2 is 0.5 -+ 0.4055.
+
     >>> calibration_table([0, 1, 0, 1], [0.2, 0.2, 0.6, 0.6], n_bins=2)
          n  mean_predicted  observed_rate  ci_lower  ci_upper
     bin

@@ -310,6 +310,9 @@ def profit_curve(
 
     Examples
     --------
+    A contacted churner earns 0.5 x (100 - 10) - 1 = 44, a contacted stayer costs 10 + 1 = 11:
+    the running totals are 44, 33, 77 and 66.
+
     >>> curve = profit_curve([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1], clv=100, accept_rate=0.5)
     >>> curve[["fraction_targeted", "threshold", "clv_targeted", "profit"]]
        fraction_targeted  threshold  clv_targeted  profit
@@ -360,6 +363,8 @@ def mpc(
 
     Examples
     --------
+    The best point of the :func:`profit_curve` example: 77 for 4 customers, at 3 of 4.
+
     >>> r = mpc([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1], clv=100, accept_rate=0.5)
     >>> r.mpc, r.fraction, r.threshold
     (19.25, 0.75, 0.7)

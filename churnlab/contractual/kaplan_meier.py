@@ -85,6 +85,9 @@ def kaplan_meier(data, *, weights=None, level: float = 0.95) -> KaplanMeier:
 
     Examples
     --------
+    Five customers; at period 1 one of 5 cancels (S = 4/5), at period 2 one of the 3 still at
+    risk (S = 4/5 x 2/3), at period 3 one of 2 (S = 4/5 x 2/3 x 1/2):
+
     >>> km = kaplan_meier(pd.DataFrame({"periods_survived": [0, 1, 1, 2, 3],
     ...                                 "active": [False, False, True, False, True]}))
     >>> km.table[["at_risk", "churned", "censored", "survival"]]
