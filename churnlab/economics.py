@@ -522,8 +522,8 @@ def evaluate_programme(
 
     Each step is a function below: :func:`_programme_customers` (the checked customer
     table), :func:`_index_windows` (steps 1-2), :func:`_match_strata` (step 3),
-    :func:`_cell_sums` (the sums behind steps 4-6, for the data and every resample) and
-    :func:`_effects` (steps 4-5).
+    :func:`_cell_sums` (the sums behind steps 4-6, for the data and every resample),
+    :func:`_effects` (steps 4-5) and :func:`_strata_table`.
 
     Parameters
     ----------
@@ -614,25 +614,10 @@ def evaluate_programme(
     sums, strata_names = _cell_sums(sample, n_boot, seed)
     use = np.array([s in set(usable) for s in strata_names])
     effects, cf = _effects(sums, use)
-    s0 = sums[0]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        strata_table = pd.DataFrame(
-            {
-                "members": counts.reindex(strata_names)[True].to_numpy(),
-                "non_members": counts.reindex(strata_names)[False].to_numpy(),
-                "member_pre_rate": s0[:, 1, 0] / s0[:, 1, 1],
-                "non_member_pre_rate": s0[:, 0, 0] / s0[:, 0, 1],
-                "member_post_rate": s0[:, 1, 2] / s0[:, 1, 3],
-                "non_member_post_rate": s0[:, 0, 2] / s0[:, 0, 3],
-                "counterfactual_rate": cf[0],
-                "used": use,
-            },
-            index=pd.Index(strata_names, name="stratum"),
-        )
     replicates = effects.iloc[1:].reset_index(drop=True)
     return ProgrammeEvaluation(
         table=_bootstrap_summary(effects.iloc[0], replicates, level),
-        strata=strata_table,
+        strata=_strata_table(counts, strata_names, sums[0], cf[0], use),
         sample=sample,
         replicates=replicates,
         excluded=excluded,
@@ -641,6 +626,26 @@ def evaluate_programme(
         level=level,
         n_boot=int(n_boot),
     )
+
+
+def _strata_table(counts, strata_names, s0, cf0, use) -> pd.DataFrame:
+    """Per stratum: members and non-members, their exposure-weighted pre- and post-join rates
+    (from the data's cell sums ``s0``), the members' counterfactual rate and whether the
+    stratum is used (it holds both groups)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.DataFrame(
+            {
+                "members": counts.reindex(strata_names)[True].to_numpy(),
+                "non_members": counts.reindex(strata_names)[False].to_numpy(),
+                "member_pre_rate": s0[:, 1, 0] / s0[:, 1, 1],
+                "non_member_pre_rate": s0[:, 0, 0] / s0[:, 0, 1],
+                "member_post_rate": s0[:, 1, 2] / s0[:, 1, 3],
+                "non_member_post_rate": s0[:, 0, 2] / s0[:, 0, 3],
+                "counterfactual_rate": cf0,
+                "used": use,
+            },
+            index=pd.Index(strata_names, name="stratum"),
+        )
 
 
 def _programme_customers(
