@@ -17,7 +17,9 @@ Subpackages and modules, by question:
 - what retention is worth: :mod:`churnlab.economics`;
 - subscriptions (contractual retention): :mod:`churnlab.contractual` (cohort survival counts,
   the shifted-beta-geometric model, residual lifetime value, Kaplan-Meier);
-- data and simulators: :mod:`churnlab.datasets`; figures: :mod:`churnlab.plots`.
+- data and simulators: :mod:`churnlab.datasets`; figures: :mod:`churnlab.plots`;
+- the contract every result object keeps (``table``, ``to_frame()``, the notebook view):
+  :mod:`churnlab.results`; statistics shared across modules: :mod:`churnlab.stats`.
 """
 
 import importlib
@@ -51,6 +53,8 @@ _LAZY = (
     "nps",
     "plots",
     "report",
+    "results",
+    "stats",
 )
 
 
@@ -90,5 +94,7 @@ __all__ = [
     "loyalty",
     "nps",
     "plots",
+    "results",
     "rfm_summary",
+    "stats",
 ]

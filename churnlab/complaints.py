@@ -21,7 +21,7 @@ from churnlab._validation import (
     require_dataframe,
     require_no_nan,
 )
-from churnlab.nps import html_result
+from churnlab.results import Result
 
 __all__ = [
     "TOLD_BY_DISSATISFIED",
@@ -44,7 +44,7 @@ TOLD_BY_RESOLVED: float = 5.0
 
 
 @dataclass(frozen=True)
-class ComplaintIceberg:
+class ComplaintIceberg(Result):
     """Complaints seen, unhappy customers estimated, and word of mouth.
 
     ``table`` (one row per group, or ``"all"``): ``complaints``, ``complainants`` (distinct
@@ -60,16 +60,14 @@ class ComplaintIceberg:
     told_by_dissatisfied: float
     told_by_resolved: float
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
+    def _html_title(self) -> str:
+        return "Complaint iceberg"
 
-    def _repr_html_(self) -> str:
-        return html_result(
-            "Complaint iceberg",
-            self.table,
+    def _html_notes(self) -> str:
+        return (
             f"{self.unhappy_per_complaint:g} unhappy customers per complainant; a dissatisfied "
             f"customer tells {self.told_by_dissatisfied:g}, a resolved one "
-            f"{self.told_by_resolved:g}",
+            f"{self.told_by_resolved:g}"
         )
 
 
@@ -107,6 +105,7 @@ def complaint_iceberg(
     >>> t[["complainants", "resolved", "unresolved", "estimated_unhappy", "silent_unhappy"]]
          complainants  resolved  unresolved  estimated_unhappy  silent_unhappy
     all             3         2           1               30.0            27.0
+    >>> # by hand: (1 unresolved + 27 silent) x 10 told = 280; 2 resolved x 5 told = 10
     >>> t[["negative_reach", "positive_reach"]]
          negative_reach  positive_reach
     all           280.0            10.0

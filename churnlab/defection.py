@@ -51,7 +51,8 @@ from churnlab._validation import (
     require_columns,
     require_dataframe,
 )
-from churnlab.nps import html_result
+from churnlab.results import Result
+from churnlab.stats import wilson_interval
 from churnlab.transactions import DEFAULT_RETURNS, read_transactions
 
 #: The five defection-reason categories, in the benchmark's order.
@@ -88,10 +89,10 @@ LABELS = {
 #: is a relationship problem, 15% is lost in fair competition).
 CONTROLLABLE: tuple[str, ...] = ("staff_indifference", "product_dissatisfaction")
 
-#: The yearly defection ("leak") rate should stay under 10% (domain notes, retention economics).
+#: The yearly defection ("leak") rate should stay under 10% (domain notes, retention economics);
+#: a typical business loses about 20% a year
+#: (:data:`churnlab.economics.TYPICAL_ANNUAL_CHURN_RATE`).
 LEAK_CEILING = 0.10
-#: A typical business loses about 20% of its customers a year (domain notes).
-TYPICAL_YEARLY_LOSS = 0.20
 
 #: Closed exit-interview answers and their category. The questions follow the domain notes:
 #: price or quality? a competitor's better offer? inadequate response? broken promise?
@@ -152,7 +153,7 @@ def _check_mapping(mapping: Mapping[str, str], name: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class CodedSurvey:
+class CodedSurvey(Result):
     """Exit-survey answers coded to the five categories.
 
     Attributes
@@ -176,13 +177,14 @@ class CodedSurvey:
         """Count and share of all answers per category (unmapped included)."""
         return pd.DataFrame({"count": self.counts, "share": self.counts / self.counts.sum()})
 
-    def _repr_html_(self) -> str:
+    def _html_title(self) -> str:
+        return "Coded exit survey"
+
+    def _html_notes(self) -> str:
         n_un = int(self.counts[UNMAPPED])
-        return html_result(
-            "Coded exit survey",
-            self.table,
+        return (
             f"{int(self.counts.sum())} answers, {n_un} unmapped "
-            f"({', '.join(f'{k}: {v}' for k, v in self.unmapped_answers.items()) or 'none'})",
+            f"({', '.join(f'{k}: {v}' for k, v in self.unmapped_answers.items()) or 'none'})"
         )
 
 
@@ -310,10 +312,15 @@ def multinomial_interval(counts, level: float = 0.95, method: str = "goodman") -
     for each share on its own (``A = chi2_1(level)``). Both solve
     ``(p - n_i/N)^2 = A p (1 - p) / N`` for ``p``:
 
-        (A + 2 n_i +- sqrt(A (A + 4 n_i (N - n_i) / N))) / (2 (N + A)).
+        (A + 2 n_i +- sqrt(A (A + 4 n_i (N - n_i) / N))) / (2 (N + A)),
+
+    so Goodman's interval is Wilson's (:func:`churnlab.stats.wilson_interval`) at the level
+    ``1 - (1 - level) / k``.
 
     Examples
     --------
+    50 of 100: A = 1.959964^2, (A + 100 -+ sqrt(A (A + 100))) / (2 (100 + A)) = 0.5 -+ 0.0962.
+
     >>> multinomial_interval([50, 50], method="wilson").round(4)
        share  ci_lower  ci_upper
     0    0.5    0.4038    0.5962
@@ -326,26 +333,19 @@ def multinomial_interval(counts, level: float = 0.95, method: str = "goodman") -
         raise ValueError(f"counts must have a positive sum, got {counts!r}")
     level = check_level(level)
     if method == "goodman":
-        A = stats.chi2.ppf(1 - (1 - level) / len(n), 1)
+        each = 1 - (1 - level) / len(n)
     elif method == "wilson":
-        A = stats.chi2.ppf(level, 1)
+        each = level
     else:
         raise ValueError(f"method={method!r}: use 'goodman' or 'wilson'")
     N = n.sum()
-    half = np.sqrt(A * (A + 4 * n * (N - n) / N))
+    lower, upper = wilson_interval(n, N, each)
     index = counts.index if isinstance(counts, pd.Series) else None
-    return pd.DataFrame(
-        {
-            "share": n / N,
-            "ci_lower": np.clip((A + 2 * n - half) / (2 * (N + A)), 0, 1),
-            "ci_upper": np.clip((A + 2 * n + half) / (2 * (N + A)), 0, 1),
-        },
-        index=index,
-    )
+    return pd.DataFrame({"share": n / N, "ci_lower": lower, "ci_upper": upper}, index=index)
 
 
 @dataclass(frozen=True)
-class BenchmarkComparison:
+class BenchmarkComparison(Result):
     """Observed reason mix against the benchmark.
 
     ``table`` is indexed by reason (the five categories, then ``'unmapped'``) with columns
@@ -363,16 +363,14 @@ class BenchmarkComparison:
     level: float
     method: str
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
+    def _html_title(self) -> str:
+        return "Reason mix against the benchmark"
 
-    def _repr_html_(self) -> str:
-        return html_result(
-            "Reason mix against the benchmark",
-            self.table,
+    def _html_notes(self) -> str:
+        return (
             f"chi2 = {self.chi2:.1f} on {self.dof} df, p = {self.p_value:.3g}; "
             f"{self.n_coded} coded answers, {self.n_unmapped} unmapped (not in the test); "
-            f"{self.level:.0%} {self.method} intervals",
+            f"{self.level:.0%} {self.method} intervals"
         )
 
 
@@ -558,7 +556,7 @@ def revenue_before(
 
 
 @dataclass(frozen=True)
-class ValueAtRisk:
+class ValueAtRisk(Result):
     """Lost customers and lost value per reason.
 
     ``table`` is indexed by reason (the five categories, then ``'unmapped'``): ``customers``,
@@ -568,9 +566,6 @@ class ValueAtRisk:
 
     table: pd.DataFrame
     value_name: str
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
 
     def pareto(self, measure: str = "value") -> pd.DataFrame:
         """The coded reasons sorted by ``measure`` ('value' or 'customers'), largest first,
@@ -591,8 +586,8 @@ class ValueAtRisk:
             raise ValueError(f"among={among!r}: give reasons from {list(CATEGORIES)}")
         return str(order[order.isin(among)][0])
 
-    def _repr_html_(self) -> str:
-        return html_result(f"Lost customers and lost {self.value_name} by reason", self.table)
+    def _html_title(self) -> str:
+        return f"Lost customers and lost {self.value_name} by reason"
 
 
 def value_at_risk(categories, value: pd.Series, *, value_name: str | None = None) -> ValueAtRisk:
@@ -617,6 +612,7 @@ def value_at_risk(categories, value: pd.Series, *, value_name: str | None = None
     >>> cats = pd.Series(["competition", "staff_indifference", "staff_indifference"],
     ...                  index=[1, 2, 3])
     >>> var = value_at_risk(cats, pd.Series([100.0, 50.0, 30.0], index=[1, 2, 3]))
+    >>> # by hand: staff indifference lost 50 + 30 = 80 of 180 (0.444), competition 100 of 180
     >>> var.table.loc[["staff_indifference", "competition"], ["customers", "value_share"]].round(3)
                         customers  value_share
     reason
@@ -670,7 +666,7 @@ def value_at_risk(categories, value: pd.Series, *, value_name: str | None = None
 
 
 @dataclass(frozen=True)
-class LeakRate:
+class LeakRate(Result):
     """Yearly defection ("leak") rate against the ceiling.
 
     ``table`` is indexed by calendar year: ``customers_at_start`` (active on 1 January),
@@ -687,11 +683,11 @@ class LeakRate:
         """The rate of the last complete year."""
         return float(self.table["rate"].iloc[-1])
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
+    def _html_title(self) -> str:
+        return "Yearly leak rate"
 
-    def _repr_html_(self) -> str:
-        return html_result("Yearly leak rate", self.table, f"ceiling {self.ceiling:.0%}")
+    def _html_notes(self) -> str:
+        return f"ceiling {self.ceiling:.0%}; {self.level:.0%} Wilson intervals"
 
 
 def leak_rate(
@@ -759,14 +755,9 @@ def leak_rate(
             "years without active customers at the start: "
             f"{table.index[table['customers_at_start'] == 0].tolist()}"
         )
-    ci = [
-        multinomial_interval([d, n - d], level=level, method="wilson").iloc[0]
-        for n, d in zip(table["customers_at_start"], table["defected"], strict=True)
-    ]
-    ci = pd.DataFrame(ci, index=table.index)
-    table["rate"] = ci["share"]
-    table["ci_lower"] = ci["ci_lower"]
-    table["ci_upper"] = ci["ci_upper"]
+    at_start, defected = table["customers_at_start"], table["defected"]
+    table["rate"] = defected / at_start
+    table["ci_lower"], table["ci_upper"] = wilson_interval(defected, at_start, level)
     table["above_ceiling"] = table["rate"] > ceiling
     return LeakRate(table, ceiling, level)
 
@@ -775,12 +766,14 @@ def leak_rate(
 
 
 @dataclass(frozen=True)
-class ReasonCut:
+class ReasonCut(Result):
     """What cutting one reason's defections by a fraction is worth, per year.
 
-    Fields: ``reason``, ``cut``, ``reason_share`` (of coded defections), ``customers_kept``,
-    ``value_kept`` (customers kept x the reason's mean lost value), ``leak_rate_before`` and
-    ``leak_rate_after`` (NaN when no leak rate was given).
+    Fields: ``reason``, ``cut``, ``reason_share`` (of coded defections),
+    ``defectors_per_year``, ``customers_kept``, ``value_kept`` (customers kept x the reason's
+    mean lost value), ``leak_rate_before`` and ``leak_rate_after`` (NaN when no leak rate was
+    given). ``table`` is one row indexed by the reason with the other fields as columns, so
+    the tables of several cuts stack with ``pd.concat``.
     """
 
     reason: str
@@ -793,16 +786,15 @@ class ReasonCut:
     leak_rate_after: float
 
     @property
-    def table(self) -> pd.Series:
-        return pd.Series(
-            {k: getattr(self, k) for k in self.__dataclass_fields__}, name="what_if", dtype=object
+    def table(self) -> pd.DataFrame:
+        columns = [k for k in self.__dataclass_fields__ if k != "reason"]
+        return pd.DataFrame(
+            [{k: getattr(self, k) for k in columns}],
+            index=pd.Index([self.reason], name="reason"),
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.to_frame()
-
-    def _repr_html_(self) -> str:
-        return html_result(f"Cutting '{self.reason}' defections by {self.cut:.0%}", self.to_frame())
+    def _html_title(self) -> str:
+        return f"Cutting '{self.reason}' defections by {self.cut:.0%}"
 
 
 def price_reason_cut(
@@ -822,12 +814,20 @@ def price_reason_cut(
 
     Examples
     --------
+    Staff indifference is 2 of the 3 coded defections, with a mean lost value of 40: halving
+    it keeps 0.5 x 2/3 x 300 = 100 customers a year, worth 100 x 40 = 4,000, and the leak rate
+    falls to 0.15 x (1 - 0.5 x 2/3) = 0.10.
+
     >>> cats = pd.Series(["competition", "staff_indifference", "staff_indifference", "unmapped"])
     >>> var = value_at_risk(cats, pd.Series([100.0, 50.0, 30.0, 10.0]))
     >>> w = price_reason_cut(var, "staff_indifference", 0.5, defectors_per_year=300,
     ...                      leak_rate=0.15)
     >>> round(w.customers_kept, 1), round(w.value_kept, 1), round(w.leak_rate_after, 3)
     (100.0, 4000.0, 0.1)
+    >>> w.table[["cut", "customers_kept"]]
+                        cut  customers_kept
+    reason
+    staff_indifference  0.5           100.0
     """
     if not isinstance(value_at_risk, ValueAtRisk):
         raise TypeError("value_at_risk must be the result of value_at_risk()")

@@ -29,7 +29,6 @@ alternative to the Pareto/NBD model. *Marketing Science* 24(2), 275-284.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +44,7 @@ from churnlab._validation import (
     require_dataframe,
 )
 from churnlab.models._base import read_columns
+from churnlab.results import Result
 from churnlab.rfm import unit_days
 from churnlab.transactions import DEFAULT_RETURNS, read_transactions
 
@@ -95,18 +95,13 @@ def _rfm_arrays(data: pd.DataFrame, suffix: str = "") -> tuple[np.ndarray, ...]:
     return tuple(columns[name] for name in _HISTORY)
 
 
-def _frame_html(title: str, lines: list[str], table: pd.DataFrame) -> str:
-    body = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-    return f"<h4>{html.escape(title)}</h4><ul>{body}</ul>{table.to_html(float_format='%.3f')}"
-
-
 # --------------------------------------------------------------------------------------------
 # period transactions: model vs actual
 # --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, repr=False)
-class PeriodTransactions:
+class PeriodTransactions(Result):
     """Customers by number of repeat transactions in the calibration period.
 
     Attributes
@@ -134,13 +129,15 @@ class PeriodTransactions:
             f"{self.table.round(1).to_string()}"
         )
 
-    def _repr_html_(self) -> str:
-        lines = [
+    def _html_title(self) -> str:
+        return "Repeat transactions in the calibration period"
+
+    def _html_notes(self) -> list[str]:
+        return [
             f"customers: {int(self.table['actual'].sum())}",
             f"chi-square: {self.chi_square:.2f} on {self.degrees_of_freedom} degrees of "
             f"freedom (p = {self.p_value:.3g})",
         ]
-        return _frame_html("Repeat transactions in the calibration period", lines, self.table)
 
 
 def period_transactions(
@@ -173,6 +170,8 @@ def period_transactions(
     >>> rfm = load_cdnow_summary()
     >>> model = BetaGeo().fit(rfm)
     >>> result = period_transactions(model, rfm)
+    >>> # actual: the CDNOW sample's counts (FHL 2005, figure 1); expected: the same as
+    >>> # lifetimes 0.11.3 at these parameters (tests/test_diagnostics.py)
     >>> result.table.round(1).head(3)
                          actual  expected
     repeat_transactions
@@ -297,7 +296,7 @@ def frequency_recency_matrix(
     >>> from churnlab.datasets import load_cdnow_summary
     >>> model = BetaGeo().fit(load_cdnow_summary())
     >>> grid = frequency_recency_matrix(model, T=39, t=39, max_frequency=3, recency_step=13)
-    >>> grid.round(2)
+    >>> grid.round(2)  # equation (10); lifetimes 0.11.3 agrees (tests/test_diagnostics.py)
     frequency     0     1     2     3
     recency
     0.0        0.19  0.14  0.04  0.01
@@ -353,6 +352,7 @@ def probability_alive_matrix(
     >>> from churnlab import BetaGeo
     >>> from churnlab.datasets import load_cdnow_summary
     >>> model = BetaGeo().fit(load_cdnow_summary())
+    >>> # equation (13); lifetimes 0.11.3 agrees (tests/test_diagnostics.py)
     >>> probability_alive_matrix(model, T=39, max_frequency=2, recency_step=39).round(3)
     frequency    0      1      2
     recency
@@ -451,6 +451,8 @@ def calibration_holdout_table(
     >>> from churnlab.datasets import load_cdnow
     >>> split = calibration_holdout_split(load_cdnow("sample"), "1997-09-30", "1998-06-30")
     >>> model = BetaGeo().fit(split["frequency_cal"], split["recency_cal"], split["T_cal"])
+    >>> # actual: recounts of the holdout purchases; predicted: equation (10), as lifetimes
+    >>> # 0.11.3 computes it (tests/test_diagnostics.py)
     >>> calibration_holdout_table(model, split).round(2).head(3)
                    customers  actual_mean  predicted_mean  actual_total  predicted_total
     frequency_cal
@@ -464,7 +466,7 @@ def calibration_holdout_table(
 
 
 @dataclass(frozen=True, repr=False)
-class HoldoutValidation:
+class HoldoutValidation(Result):
     """Predicted vs actual repeat transactions in a holdout period.
 
     Attributes
@@ -472,6 +474,8 @@ class HoldoutValidation:
     table : DataFrame
         Per calibration-frequency bucket (see :func:`calibration_holdout_table`), plus
         ``error_percent`` = 100 (predicted - actual) / actual of the bucket totals.
+    measures : DataFrame
+        The headline measures below in one column, ``value`` (a property).
     customers : DataFrame
         One row per customer: ``frequency_cal``, ``actual`` and ``predicted``.
     actual_total, predicted_total : float
@@ -500,8 +504,9 @@ class HoldoutValidation:
     correlation: float
     duration: float
 
-    def to_frame(self) -> pd.DataFrame:
-        """The headline measures as a one-column DataFrame."""
+    @property
+    def measures(self) -> pd.DataFrame:
+        """The headline measures as a one-column DataFrame (``value``, indexed by measure)."""
         values = {
             "customers": float(len(self.customers)),
             "holdout length": self.duration,
@@ -524,15 +529,17 @@ class HoldoutValidation:
             f"{self.table.round(3).to_string()}"
         )
 
-    def _repr_html_(self) -> str:
-        lines = [
+    def _html_title(self) -> str:
+        return "Holdout validation"
+
+    def _html_notes(self) -> list[str]:
+        return [
             f"actual {self.actual_total:,.0f}, predicted {self.predicted_total:,.1f} repeat "
             f"transactions in {self.duration:g} periods ({self.error_percent:+.1f}%)",
             f"per customer: MAE {self.mae:.3f}, RMSE {self.rmse:.3f}, "
             f"correlation {self.correlation:.3f}",
             f"bucket-weighted absolute percentage error: {self.bucket_wape:.1f}%",
         ]
-        return _frame_html("Holdout validation", lines, self.table)
 
 
 def holdout_validation(
@@ -560,6 +567,8 @@ def holdout_validation(
     >>> split = calibration_holdout_split(load_cdnow("sample"), "1997-09-30", "1998-06-30")
     >>> model = BetaGeo().fit(split["frequency_cal"], split["recency_cal"], split["T_cal"])
     >>> result = holdout_validation(model, split)
+    >>> # 1,882 repeat purchase days in the holdout (a recount of the raw data); the forecast
+    >>> # is lifetimes 0.11.3's too (tests/test_diagnostics.py)
     >>> result.actual_total, round(result.predicted_total)
     (1882.0, 1653)
     """
@@ -607,7 +616,7 @@ def holdout_validation(
 
 
 @dataclass(frozen=True, repr=False)
-class Tracking:
+class Tracking(Result):
     """Repeat transactions per period of calendar time, actual vs expected under the model.
 
     Attributes
@@ -649,14 +658,16 @@ class Tracking:
             f"error_percent={self.error_percent:.2f})"
         )
 
-    def _repr_html_(self) -> str:
+    def _html_title(self) -> str:
+        return "Tracking"
+
+    def _html_notes(self) -> str:
         last = self.table.iloc[-1]
-        lines = [
+        return (
             f"{len(self.table)} periods ({self.time_unit}); cumulative repeat transactions at "
             f"the end: actual {last['actual_cumulative']:,.0f}, expected "
             f"{last['expected_cumulative']:,.1f} ({self.error_percent:+.1f}%)"
-        ]
-        return _frame_html("Tracking", lines, self.table)
+        )
 
 
 def tracking(
@@ -716,6 +727,9 @@ def tracking(
     >>> split = calibration_holdout_split(tx, "1997-09-30", "1998-06-30")
     >>> model = BetaGeo().fit(split["frequency_cal"], split["recency_cal"], split["T_cal"])
     >>> result = tracking(model, tx, "1998-06-30", calibration_end="1997-09-30")
+    >>> # 78 weeks from 1997-01-01; 4,339 repeat purchase days (a recount of the raw data); the
+    >>> # expected total sums lifetimes 0.11.3's equation (9) over customers
+    >>> # (tests/test_diagnostics.py), as in FHL 2005, figure 3
     >>> len(result.table), int(result.table["actual_cumulative"].iloc[-1])
     (78, 4339)
     >>> round(result.table["expected_cumulative"].iloc[-1])

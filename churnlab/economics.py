@@ -35,7 +35,7 @@ from churnlab._validation import (
     require_columns,
     require_dataframe,
 )
-from churnlab.nps import html_result
+from churnlab.results import Result
 from churnlab.rfm import unit_days
 from churnlab.transactions import DEFAULT_RETURNS, read_occasions
 
@@ -57,7 +57,9 @@ __all__ = [
 #: "Winning a new customer costs about four times as much as keeping an existing one"
 #: (docs/domain.md, Retention economics).
 ACQUISITION_TO_RETENTION_COST_RATIO: float = 4.0
-#: "A typical business loses about 20% of its customers each year" (docs/domain.md).
+#: "A typical business loses about 20% of its customers each year" (docs/domain.md, Retention
+#: economics); the one definition of this figure in the package (see also
+#: :data:`churnlab.defection.LEAK_CEILING`, the 10% to stay under).
 TYPICAL_ANNUAL_CHURN_RATE: float = 0.20
 #: "Raising the number of regular customers by 5% ..." (docs/domain.md; Reichheld & Sasser 1990 put
 #: it as a 5-point cut in the defection rate). Used as the default uplift, in points.
@@ -157,7 +159,7 @@ def keep_or_replace(
 
 # --- profit effect of a retention uplift ---------------------------------------------------
 @dataclass(frozen=True)
-class RetentionProfitEffect:
+class RetentionProfitEffect(Result):
     """Customer value before and after a retention uplift, and the relative profit change."""
 
     table: pd.DataFrame
@@ -167,11 +169,8 @@ class RetentionProfitEffect:
         col = self.table["profit_change"]
         return float(col.iloc[0]) if len(col) == 1 else col
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        return html_result("Profit effect of a retention uplift", self.table)
+    def _html_title(self) -> str:
+        return "Profit effect of a retention uplift"
 
 
 def retention_profit_effect(
@@ -214,6 +213,8 @@ def retention_profit_effect(
     --------
     A low-retention business with flat margins against a high-retention one whose customers
     grow more valuable over time:
+
+    By hand, first row: q = 0.8 / 1.1, V = 100 / (1 - q) = 366.667; with 0.85, 440.000.
 
     >>> e = retention_profit_effect(retention_rate=[0.80, 0.90], margin=100,
     ...                             acquisition_cost=[0, 200], margin_growth=[0.0, 0.05])
@@ -270,7 +271,7 @@ def retention_profit_effect(
 
 # --- programme break-even -------------------------------------------------------------------
 @dataclass(frozen=True)
-class ProgrammeBreakEven:
+class ProgrammeBreakEven(Result):
     """Benefit against cost of a loyalty programme, and what it takes to break even."""
 
     members: float
@@ -299,12 +300,8 @@ class ProgrammeBreakEven:
         ]
         return pd.DataFrame({"value": [getattr(self, f) for f in fields]}, index=fields)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        verdict = "pays" if self.pays else "does not pay"
-        return html_result(f"Loyalty programme break-even: it {verdict}", self.table)
+    def _html_title(self) -> str:
+        return f"Loyalty programme break-even: it {'pays' if self.pays else 'does not pay'}"
 
 
 def programme_break_even(
@@ -335,6 +332,7 @@ def programme_break_even(
     ...                           cost_per_member=15, fixed_cost=10000)
     >>> be.benefit, be.cost, be.net, be.pays
     (36000.0, 25000.0, 11000.0, True)
+    >>> # by hand: (10000 / 1000 + 15) / 0.3 = 83.33; 10000 / (120 x 0.3 - 15) = 476.2
     >>> round(be.break_even_revenue_per_member, 2), round(be.break_even_members, 1)
     (83.33, 476.2)
     """
@@ -358,13 +356,24 @@ def programme_break_even(
 
 
 # --- programme evaluation -------------------------------------------------------------------
+#: Rows of :attr:`ProgrammeEvaluation.table`: the programme's effect, naive and adjusted.
+EFFECTS: tuple[str, ...] = (
+    "naive_ratio",
+    "adjusted_ratio",
+    "naive_difference",
+    "adjusted_difference",
+)
+
+
 @dataclass(frozen=True)
-class ProgrammeEvaluation:
+class ProgrammeEvaluation(Result):
     """The programme's effect: naive member vs non-member comparison and the adjusted effect.
 
     ``table`` rows: ``naive_ratio`` and ``adjusted_ratio`` (members' post-join rate over the
     comparison rate), ``naive_difference`` and ``adjusted_difference`` (per member per
-    ``time_unit``); columns ``estimate, std_err, ci_lower, ci_upper`` (bootstrap).
+    ``time_unit``); columns ``estimate, std_err, ci_lower, ci_upper`` (bootstrap, percentile
+    intervals at ``level``). ``replicates``: the bootstrap replicates of the four effects (one
+    row per resample), from which :meth:`confidence_interval` computes intervals at any level.
     ``strata``: per stratum counts and exposure-weighted rates; ``sample``: per customer index
     date, windows and outcomes; ``excluded``: customers left out, by reason.
     """
@@ -372,6 +381,7 @@ class ProgrammeEvaluation:
     table: pd.DataFrame
     strata: pd.DataFrame
     sample: pd.DataFrame = field(repr=False)
+    replicates: pd.DataFrame = field(repr=False)
     excluded: dict = field(default_factory=dict)
     outcome: str = "purchases"
     time_unit: str = "W"
@@ -390,21 +400,47 @@ class ProgrammeEvaluation:
     def adjusted_difference(self) -> float:
         return float(self.table.loc["adjusted_difference", "estimate"])
 
-    def confidence_interval(self) -> pd.DataFrame:
-        return self.table[["ci_lower", "ci_upper"]]
+    def confidence_interval(self, level: float = 0.95) -> pd.DataFrame:
+        """Percentile bootstrap intervals of the four effects at ``level``.
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
+        Computed from :attr:`replicates`, so any level is available without refitting; at
+        :attr:`level` they are the ``ci_lower`` and ``ci_upper`` columns of :attr:`table`.
 
-    def _repr_html_(self) -> str:
+        Returns
+        -------
+        DataFrame
+            Indexed like :attr:`table`, columns ``ci_lower`` and ``ci_upper``.
+        """
+        level = check_level(level)
+        summary = _bootstrap_summary(self.table["estimate"], self.replicates, level)
+        return summary[["ci_lower", "ci_upper"]]
+
+    def _html_title(self) -> str:
+        return f"Programme effect on {self.outcome} per {self.time_unit}"
+
+    def _html_notes(self) -> str:
         n_m = int(self.sample["member"].sum())
-        return html_result(
-            f"Programme effect on {self.outcome} per {self.time_unit}",
-            self.table,
+        return (
             f"{n_m} members, {len(self.sample) - n_m} comparable non-members, "
             f"{len(self.strata)} strata; {self.level:.0%} bootstrap intervals "
-            f"({self.n_boot} resamples); excluded: {self.excluded}",
+            f"({self.n_boot} resamples); excluded: {self.excluded}"
         )
+
+
+def _bootstrap_summary(
+    estimates: pd.Series, replicates: pd.DataFrame, level: float
+) -> pd.DataFrame:
+    """Estimate, bootstrap standard error and percentile interval of each column of
+    ``replicates`` (replicates where an effect is undefined are left out of its summary)."""
+    alpha = (1 - level) / 2
+    rows = []
+    for name in replicates.columns:
+        boot = replicates[name].to_numpy()
+        boot = boot[np.isfinite(boot)]
+        rows.append([estimates[name], boot.std(ddof=1), *np.quantile(boot, [alpha, 1 - alpha])])
+    return pd.DataFrame(
+        rows, index=replicates.columns, columns=["estimate", "std_err", "ci_lower", "ci_upper"]
+    )
 
 
 def _member_flags(customers: pd.DataFrame, member_col: str) -> np.ndarray:
@@ -484,6 +520,11 @@ def evaluate_programme(
        same sample, without strata: it mixes the effect with self-selection.
     6. Intervals: percentile bootstrap, resampling customers within each stratum and group.
 
+    Each step is a function below: :func:`_programme_customers` (the checked customer
+    table), :func:`_index_windows` (steps 1-2), :func:`_match_strata` (step 3),
+    :func:`_cell_sums` (the sums behind steps 4-6, for the data and every resample),
+    :func:`_effects` (steps 4-5) and :func:`_strata_table`.
+
     Parameters
     ----------
     customers : DataFrame
@@ -513,6 +554,10 @@ def evaluate_programme(
 
     Examples
     --------
+    The simulated retailer plants a programme effect of 1.25 on members whose purchase rate
+    was 1.5 times the others' before they joined (self-selection): the naive ratio mixes the
+    two, the adjusted one does not.
+
     >>> from churnlab.datasets import simulate_retailer
     >>> data = simulate_retailer(3000, seed=3)
     >>> ev = evaluate_programme(data.customers, data.transactions, n_boot=200)
@@ -532,6 +577,85 @@ def evaluate_programme(
         seed = check_number(seed, "seed", low=0, integer=True)
     unit = unit_days(time_unit)
     keys = [] if strata is None else ([strata] if isinstance(strata, str) else list(strata))
+    cust, member, join = _programme_customers(
+        customers, keys, customer_col, member_col, join_col, tz
+    )
+    occ = read_occasions(
+        transactions,
+        observation_end,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        returns=returns,
+        date_format=date_format,
+        tz=tz,
+    )
+    if programme_start is None:
+        start_day = join[member].min()
+        if pd.isna(start_day):
+            raise ValueError("no members: there is no programme to evaluate")
+        start_day = int(_to_day(start_day.normalize()))
+    else:
+        start_day = occ.day_of(programme_start, "programme_start")
+    sample, excluded = _index_windows(
+        occ,
+        cust,
+        member,
+        join,
+        keys=keys,
+        customer_col=customer_col,
+        start_day=start_day,
+        outcome=outcome,
+        min_history=min_history,
+        unit=unit,
+        time_unit=time_unit,
+    )
+    sample, counts, usable = _match_strata(sample, keys, n_rate_bins, n_history_bins, excluded)
+    sums, strata_names = _cell_sums(sample, n_boot, seed)
+    use = np.array([s in set(usable) for s in strata_names])
+    effects, cf = _effects(sums, use)
+    replicates = effects.iloc[1:].reset_index(drop=True)
+    return ProgrammeEvaluation(
+        table=_bootstrap_summary(effects.iloc[0], replicates, level),
+        strata=_strata_table(counts, strata_names, sums[0], cf[0], use),
+        sample=sample,
+        replicates=replicates,
+        excluded=excluded,
+        outcome=outcome,
+        time_unit=time_unit,
+        level=level,
+        n_boot=int(n_boot),
+    )
+
+
+def _strata_table(counts, strata_names, s0, cf0, use) -> pd.DataFrame:
+    """Per stratum: members and non-members, their exposure-weighted pre- and post-join rates
+    (from the data's cell sums ``s0``), the members' counterfactual rate and whether the
+    stratum is used (it holds both groups)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.DataFrame(
+            {
+                "members": counts.reindex(strata_names)[True].to_numpy(),
+                "non_members": counts.reindex(strata_names)[False].to_numpy(),
+                "member_pre_rate": s0[:, 1, 0] / s0[:, 1, 1],
+                "non_member_pre_rate": s0[:, 0, 0] / s0[:, 0, 1],
+                "member_post_rate": s0[:, 1, 2] / s0[:, 1, 3],
+                "non_member_post_rate": s0[:, 0, 2] / s0[:, 0, 3],
+                "counterfactual_rate": cf0,
+                "used": use,
+            },
+            index=pd.Index(strata_names, name="stratum"),
+        )
+
+
+def _programme_customers(
+    customers: pd.DataFrame, keys: list, customer_col: str, member_col: str, join_col: str, tz
+) -> tuple[pd.DataFrame, np.ndarray, pd.Series]:
+    """The customer columns the evaluation reads, checked: ids, membership, join dates, strata.
+
+    Returns the columns, the membership flags and the parsed join dates (NaT for
+    non-members).
+    """
     require_dataframe(customers, "customers")
     require_columns(customers, [customer_col, member_col, join_col, *keys], "customers")
     cust = customers[[customer_col, member_col, join_col, *keys]]
@@ -553,24 +677,30 @@ def evaluate_programme(
     for key in keys:
         if cust[key].isna().any():
             fail(key, "missing stratum values", cust, cust[key].isna().to_numpy())
+    return cust, member, join
 
-    occ = read_occasions(
-        transactions,
-        observation_end,
-        customer_col=customer_col,
-        date_col=date_col,
-        amount_col=amount_col,
-        returns=returns,
-        date_format=date_format,
-        tz=tz,
-    )
-    if programme_start is None:
-        start_day = join[member].min()
-        if pd.isna(start_day):
-            raise ValueError("no members: there is no programme to evaluate")
-        start_day = int(_to_day(start_day.normalize()))
-    else:
-        start_day = occ.day_of(programme_start, "programme_start")
+
+def _index_windows(
+    occ,
+    cust: pd.DataFrame,
+    member: np.ndarray,
+    join: pd.Series,
+    *,
+    keys: list,
+    customer_col: str,
+    start_day: int,
+    outcome: str,
+    min_history: float,
+    unit: float,
+    time_unit: str,
+) -> tuple[pd.DataFrame, dict]:
+    """Steps 1-2 of :func:`evaluate_programme`: each customer's index date, pre- and post-join
+    windows and outcomes, and the eligible customers.
+
+    Returns the eligible customers (``member``, ``index_date``, ``pre``, ``pre_exposure``,
+    ``post``, ``post_exposure`` and the strata columns ``keys``) and the customers left out,
+    by reason.
+    """
     end_day = occ.end_day
     day = occ.day
     is_buy = np.ones(len(day), dtype=bool)
@@ -585,7 +715,7 @@ def evaluate_programme(
             f"{pd.unique(occasion_customer[unknown]).size} "
             "customer(s) missing from `customers` are left out of the evaluation",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     pos, day, is_buy, value = pos[~unknown], day[~unknown], is_buy[~unknown], value[~unknown]
     n = len(cust)
@@ -631,6 +761,18 @@ def evaluate_programme(
             "after the eligibility rules there are no members or no non-members to compare; "
             f"excluded: {excluded}"
         )
+    return sample, excluded
+
+
+def _match_strata(
+    sample: pd.DataFrame, keys: list, n_rate_bins: int, n_history_bins: int, excluded: dict
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Index]:
+    """Step 3 of :func:`evaluate_programme`: each customer's stratum, and the usable strata.
+
+    Adds ``stratum`` and ``matched`` to ``sample``, and to ``excluded`` the members and
+    non-members whose stratum lacks the other group. Returns the sample, the members and
+    non-members per stratum (columns True / False) and the strata that hold both.
+    """
     group = (
         sample[keys].astype(str).agg("|".join, axis=1).to_numpy()
         if keys
@@ -649,9 +791,17 @@ def evaluate_programme(
     excluded["members in strata without non-members"] = int((is_m & ~matched).sum())
     excluded["non-members in strata without members"] = int((~is_m & ~matched).sum())
     sample["matched"] = matched
+    return sample, counts, usable
 
-    # Sums per (stratum, group) cell: pre, pre_exposure, post, post_exposure; bootstrap
-    # replicates resample customers within each cell (one multinomial draw per cell).
+
+def _cell_sums(sample: pd.DataFrame, n_boot: int, seed) -> tuple[np.ndarray, list]:
+    """Sums per (stratum, group) cell of ``pre``, ``pre_exposure``, ``post`` and
+    ``post_exposure``, for the data (row 0) and ``n_boot`` bootstrap replicates that resample
+    customers within each cell (one multinomial draw per cell).
+
+    Returns the sums, shape ``(n_boot + 1, strata, 2, 4)`` (group 0: non-members, 1:
+    members), and the strata in order.
+    """
     rng = np.random.default_rng(seed)
     cells = sample.groupby(["stratum", "member"], sort=True).indices
     strata_names = sorted(sample["stratum"].unique())
@@ -664,7 +814,15 @@ def evaluate_programme(
         sums[0, s_pos[s], int(m)] = vals.sum(axis=0)
         weights = rng.multinomial(len(idx), np.full(len(idx), 1.0 / len(idx)), size=B)
         sums[1:, s_pos[s], int(m)] = weights @ vals
-    use = np.array([s in set(usable) for s in strata_names])
+    return sums, strata_names
+
+
+def _effects(sums: np.ndarray, use: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Steps 4-5 of :func:`evaluate_programme` on every row of :func:`_cell_sums`.
+
+    Returns the four effects (columns :data:`EFFECTS`, one row per row of ``sums``) and the
+    members' counterfactual post-join rate per stratum, shape ``(rows, strata)``.
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
         pre_r = sums[..., 0] / sums[..., 1]  # rates, shape (B + 1, strata, group)
         post_r = sums[..., 2] / sums[..., 3]
@@ -673,48 +831,17 @@ def evaluate_programme(
         obs = (post_r[..., 1] * E)[:, use].sum(axis=1)
         cf_total = (cf * E)[:, use].sum(axis=1)
         E_total = E[:, use].sum(axis=1)
-        adj_ratio = obs / cf_total
-        adj_diff = (obs - cf_total) / E_total
         tot = sums.sum(axis=1)  # over strata: (B+1, group, 4)
         m_rate, c_rate = tot[:, 1, 2] / tot[:, 1, 3], tot[:, 0, 2] / tot[:, 0, 3]
-        naive_ratio = m_rate / c_rate
-        naive_diff = m_rate - c_rate
-    alpha = (1 - level) / 2
-
-    def row(x):
-        boot = x[1:][np.isfinite(x[1:])]
-        return [x[0], boot.std(ddof=1), *np.quantile(boot, [alpha, 1 - alpha])]
-
-    table = pd.DataFrame(
-        [row(naive_ratio), row(adj_ratio), row(naive_diff), row(adj_diff)],
-        index=["naive_ratio", "adjusted_ratio", "naive_difference", "adjusted_difference"],
-        columns=["estimate", "std_err", "ci_lower", "ci_upper"],
-    )
-    s0 = sums[0]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        strata_table = pd.DataFrame(
+        effects = pd.DataFrame(
             {
-                "members": counts.reindex(strata_names)[True].to_numpy(),
-                "non_members": counts.reindex(strata_names)[False].to_numpy(),
-                "member_pre_rate": s0[:, 1, 0] / s0[:, 1, 1],
-                "non_member_pre_rate": s0[:, 0, 0] / s0[:, 0, 1],
-                "member_post_rate": s0[:, 1, 2] / s0[:, 1, 3],
-                "non_member_post_rate": s0[:, 0, 2] / s0[:, 0, 3],
-                "counterfactual_rate": cf[0],
-                "used": use,
-            },
-            index=pd.Index(strata_names, name="stratum"),
+                "naive_ratio": m_rate / c_rate,
+                "adjusted_ratio": obs / cf_total,
+                "naive_difference": m_rate - c_rate,
+                "adjusted_difference": (obs - cf_total) / E_total,
+            }
         )
-    return ProgrammeEvaluation(
-        table=table,
-        strata=strata_table,
-        sample=sample,
-        excluded=excluded,
-        outcome=outcome,
-        time_unit=time_unit,
-        level=level,
-        n_boot=B,
-    )
+    return effects[list(EFFECTS)], cf
 
 
 def evaluate_programme_by(

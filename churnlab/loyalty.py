@@ -53,13 +53,14 @@ from churnlab.nps import (
     PROMOTER_MIN,
     NPSResult,
     check_scores,
-    html_result,
     nps,
     nps_band,
     nps_by,
     nps_trend,
 )
+from churnlab.results import Result, html_result
 from churnlab.rfm import unit_days
+from churnlab.stats import gap_statistics
 from churnlab.transactions import DEFAULT_RETURNS, read_occasions
 
 __all__ = [
@@ -143,14 +144,17 @@ def customer_activity(
         purchases under the returns policy), ``first_purchase_value`` (spend on the first
         purchase occasion, the "birth" the RFM summary leaves out of monetary value),
         ``mean_gap`` and ``cv_gap`` (mean and coefficient of variation, sample standard
-        deviation over mean, of the times between purchases; NaN with fewer than 2 and
-        3 purchases respectively).
+        deviation over mean, of the times between purchases, as
+        :func:`churnlab.stats.gap_statistics` defines them; NaN with fewer than 2 and 3
+        purchases respectively).
 
     Examples
     --------
     >>> tx = pd.DataFrame({"customer_id": [1, 1, 1, 2],
     ...                    "date": ["2024-01-01", "2024-01-11", "2024-01-31", "2024-01-21"],
     ...                    "amount": [10.0, 20.0, 30.0, 5.0]})
+    >>> # by hand, customer 1: gaps 10 and 20 days, mean 15, sample standard deviation 7.07,
+    >>> # CV 0.471; 2 repeat purchases in 30 days of tenure: 0.067 a day
     >>> customer_activity(tx, time_unit="D")[["purchases", "tenure", "purchase_rate", "mean_gap",
     ...                                       "cv_gap", "revenue"]].round(3)
                  purchases  tenure  purchase_rate  mean_gap  cv_gap  revenue
@@ -173,16 +177,8 @@ def customer_activity(
     n, starts = occ.counts(), occ.starts()
     first, last = day[starts], day[starts + n - 1]
     end_day = occ.end_day
-    gap = np.diff(day).astype(float)
-    same = codes[1:] == codes[:-1]
-    g_code, gap = codes[1:][same], gap[same]
-    n_gap = np.bincount(g_code, minlength=len(ids))
-    s1 = np.bincount(g_code, weights=gap, minlength=len(ids))
-    s2 = np.bincount(g_code, weights=gap**2, minlength=len(ids))
+    _, mean_gap, _, cv = gap_statistics(codes, day, len(ids))
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_gap = np.where(n_gap >= 1, s1 / n_gap, np.nan)
-        var = np.where(n_gap >= 2, (s2 - n_gap * mean_gap**2) / (n_gap - 1), np.nan)
-        cv = np.sqrt(np.maximum(var, 0.0)) / mean_gap
         tenure = (end_day - first) / unit
         rate = np.where(tenure > 0, (n - 1) / tenure, np.nan)
     out = pd.DataFrame(
@@ -253,7 +249,7 @@ def customer_attitude(
 
 # --- loyalty matrix (Dick & Basu 1994) ----------------------------------------------------
 @dataclass(frozen=True)
-class LoyaltyMatrix:
+class LoyaltyMatrix(Result):
     """Attitude x repeat behaviour: true, latent, spurious and no loyalty (Dick & Basu 1994).
 
     ``customers`` holds, per classified customer, ``attitude``, ``repeat``, ``value``,
@@ -267,15 +263,13 @@ class LoyaltyMatrix:
     repeat_threshold: float
     n_unclassified: int
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
+    def _html_title(self) -> str:
+        return "Loyalty matrix (Dick & Basu 1994)"
 
-    def _repr_html_(self) -> str:
-        return html_result(
-            "Loyalty matrix (Dick & Basu 1994)",
-            self.table,
+    def _html_notes(self) -> str:
+        return (
             f"attitude high: answer >= {self.attitude_threshold:g}; repeat high: >= "
-            f"{self.repeat_threshold:.4g}; {self.n_unclassified} customer(s) without an answer",
+            f"{self.repeat_threshold:.4g}; {self.n_unclassified} customer(s) without an answer"
         )
 
 
@@ -400,7 +394,7 @@ def _as_series(values, name: str) -> pd.Series:
 
 # --- loyalty ladder -------------------------------------------------------------------------
 @dataclass(frozen=True)
-class LoyaltyLadder:
+class LoyaltyLadder(Result):
     """The loyalty ladder: who reached each stage, how many moved on, how often each buys.
 
     ``table`` is indexed by stage with ``min_purchases`` (the rule), ``customers_now``
@@ -428,12 +422,11 @@ class LoyaltyLadder:
         """Purchase rate on the attachment stage over that on the first-purchase stage."""
         return float(self.table.loc["attachment", "rate_vs_first"])
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
+    def _html_title(self) -> str:
+        return "Loyalty ladder"
 
     def _repr_html_(self) -> str:
-        rules = self.benchmark.to_html(float_format="{:.3g}".format)
-        return html_result("Loyalty ladder", self.table) + rules
+        return super()._repr_html_() + html_result("Against the rules of thumb", self.benchmark)
 
 
 def loyalty_ladder(
@@ -589,7 +582,7 @@ def loyalty_ladder(
 
 # --- customer types -------------------------------------------------------------------------
 @dataclass(frozen=True)
-class CustomerTypes:
+class CustomerTypes(Result):
     """One-off, occasional and regular customers.
 
     ``customers`` is :func:`customer_activity` with a ``customer_type`` column; ``table``
@@ -601,15 +594,13 @@ class CustomerTypes:
     min_regular_purchases: int
     cv_threshold: float
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
+    def _html_title(self) -> str:
+        return "Customer types"
 
-    def _repr_html_(self) -> str:
-        return html_result(
-            "Customer types",
-            self.table,
+    def _html_notes(self) -> str:
+        return (
             f"regular: at least {self.min_regular_purchases} purchases and a coefficient of "
-            f"variation of the gaps at most {self.cv_threshold:g}",
+            f"variation of the gaps at most {self.cv_threshold:g}"
         )
 
 

@@ -29,7 +29,6 @@ Statistician 70(4), 365-372.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +45,7 @@ from churnlab._validation import (
     require_dataframe,
     require_no_nan,
 )
+from churnlab.results import Result
 
 #: Highest answer that counts as a detractor (0-6), Reichheld (2003).
 DETRACTOR_MAX: int = 6
@@ -83,17 +83,6 @@ _COLUMNS = [
     "ci_upper",
     "band",
 ]
-
-
-def html_result(title: str, table: pd.DataFrame, notes: str = "") -> str:
-    """HTML for a result: a bold title, optional notes and the table (used by ``_repr_html_``).
-
-    >>> html_result("A & B", pd.DataFrame({"x": [1.5]}), "n = 1")[:41]
-    '<p><b>A &amp; B</b></p><p>n = 1</p><table'
-    """
-    note = f"<p>{html.escape(notes)}</p>" if notes else ""
-    body = table.to_html(float_format=lambda v: f"{v:,.4g}")
-    return f"<p><b>{html.escape(title)}</b></p>{note}{body}"
 
 
 def nps_band(value) -> str | np.ndarray:
@@ -187,7 +176,7 @@ def _check_options(level, method) -> float:
 
 
 @dataclass(frozen=True)
-class NPSResult:
+class NPSResult(Result):
     """Net Promoter Score of one set of answers with its interval and band.
 
     ``nps`` is in points (-100..100), from the raw counts; ``std_err``, ``ci_lower`` and
@@ -214,15 +203,11 @@ class NPSResult:
         """One-row DataFrame with the counts, the score, its interval and band."""
         return pd.DataFrame([{c: getattr(self, c) for c in _COLUMNS}], index=["all"])
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        title = (
+    def _html_title(self) -> str:
+        return (
             f"NPS {self.nps:+.1f} ({self.band}); {self.level:.0%} interval "
             f"[{self.ci_lower:+.1f}, {self.ci_upper:+.1f}], {self.method}, n = {self.n}"
         )
-        return html_result(title, self.table)
 
 
 def nps(scores, *, level: float = 0.95, method: str = "adjusted-wald") -> NPSResult:
@@ -253,6 +238,10 @@ def nps(scores, *, level: float = 0.95, method: str = "adjusted-wald") -> NPSRes
     >>> r = nps([10, 9, 9, 10, 9, 7, 8, 7, 3, 6])
     >>> r.nps, r.promoters, r.passives, r.detractors, r.band
     (30.0, 5, 3, 2, 'good')
+
+    Adjusted Wald by hand: 5.75 promoters and 2.75 detractors of 13, centre 100 x 3 / 13 =
+    23.08, standard error 100 sqrt((8.5 / 13 - (3 / 13)^2) / 13) = 21.49, 23.08 -+ 1.96 x 21.49.
+
     >>> round(r.ci_lower, 1), round(r.ci_upper, 1)
     (-19.1, 65.2)
     """

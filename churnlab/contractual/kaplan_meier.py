@@ -28,7 +28,6 @@ Kalbfleisch, J. D. & Prentice, R. L. (2002). *The Statistical Analysis of Failur
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,10 +35,11 @@ import pandas as pd
 from scipy import stats
 
 from churnlab.contractual.cohorts import PERIODS, read_tenure, time_unit_of
+from churnlab.results import Result
 
 
 @dataclass(frozen=True)
-class KaplanMeier:
+class KaplanMeier(Result):
     """Kaplan-Meier survival by period (:func:`kaplan_meier`).
 
     ``table`` is indexed by period ``0, 1, ...`` with ``at_risk`` (customers whose renewal at
@@ -57,16 +57,11 @@ class KaplanMeier:
         """The estimated survival curve, indexed by period."""
         return self.table["survival"].copy()
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
+    def _html_title(self) -> str:
+        return f"Kaplan-Meier survival by period ({PERIODS.get(self.time_unit or '', 'periods')})"
 
-    def _repr_html_(self) -> str:
-        unit = PERIODS.get(self.time_unit or "", "periods")
-        head = (
-            f"<p><b>Kaplan-Meier survival</b> by period ({html.escape(unit)}), "
-            f"{self.level:.0%} log-log intervals; {self.table['at_risk'].iloc[0]:g} customers</p>"
-        )
-        return head + self.table.to_html(float_format=lambda v: f"{v:.4g}")
+    def _html_notes(self) -> str:
+        return f"{self.level:.0%} log-log intervals; {self.table['at_risk'].iloc[0]:g} customers"
 
 
 def kaplan_meier(data, *, weights=None, level: float = 0.95) -> KaplanMeier:
@@ -90,6 +85,9 @@ def kaplan_meier(data, *, weights=None, level: float = 0.95) -> KaplanMeier:
 
     Examples
     --------
+    Five customers; at period 1 one of 5 cancels (S = 4/5), at period 2 one of the 3 still at
+    risk (S = 4/5 x 2/3), at period 3 one of 2 (S = 4/5 x 2/3 x 1/2):
+
     >>> km = kaplan_meier(pd.DataFrame({"periods_survived": [0, 1, 1, 2, 3],
     ...                                 "active": [False, False, True, False, True]}))
     >>> km.table[["at_risk", "churned", "censored", "survival"]]

@@ -31,7 +31,6 @@ perils of ignoring heterogeneity. *Marketing Science* 29(1), 85-93.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +47,7 @@ from churnlab.contractual.cohorts import (
     time_unit_of,
 )
 from churnlab.models._base import LikelihoodModel, wsum
+from churnlab.results import Result
 
 #: sBG estimates for the "regular" cohort of Fader & Hardie (2007), fitted on years 1-7 of
 #: 1,000 customers (the data of Berry & Linoff 2004; ``churnlab.datasets.load_retention_cohorts``).
@@ -150,6 +150,9 @@ class ShiftedBetaGeometric(LikelihoodModel):
 
     Examples
     --------
+    Years 0-7 of the regular cohort give the estimates Fader & Hardie (2007) publish
+    (:data:`REGULAR_SBG_PUBLISHED`):
+
     >>> from churnlab.datasets import load_retention_cohorts
     >>> cohorts = load_retention_cohorts("customers")
     >>> model = ShiftedBetaGeometric().fit(cohorts.loc["regular", :7])
@@ -243,6 +246,9 @@ class ShiftedBetaGeometric(LikelihoodModel):
 
         Examples
         --------
+        The regular cohort (alpha 0.704, beta 1.182, Fader & Hardie 2007): S(1) = 1.182 /
+        1.886 = 0.627 and S(2) = S(1) x 2.182 / 2.886 = 0.474.
+
         >>> model = ShiftedBetaGeometric().fit([1000, 631, 468, 382, 326, 289, 262, 241])
         >>> model.survival_function([1, 2, 12]).round(3).tolist()
         [0.627, 0.474, 0.17]
@@ -268,6 +274,8 @@ class ShiftedBetaGeometric(LikelihoodModel):
 
         Examples
         --------
+        The regular cohort (alpha 0.704, beta 1.182): P(T = 1) = 0.704 / 1.886 = 0.373.
+
         >>> model = ShiftedBetaGeometric().fit([1000, 631, 468, 382, 326, 289, 262, 241])
         >>> round(model.churn_probability(1), 3)
         0.373
@@ -294,6 +302,8 @@ class ShiftedBetaGeometric(LikelihoodModel):
 
         Examples
         --------
+        The regular cohort (alpha 0.704, beta 1.182): r_5 = 5.182 / 5.886 = 0.880.
+
         >>> model = ShiftedBetaGeometric().fit([1000, 631, 468, 382, 326, 289, 262, 241])
         >>> model.retention_rate([1, 2, 5, 12]).round(3).tolist()
         [0.627, 0.756, 0.88, 0.945]
@@ -350,6 +360,9 @@ class ShiftedBetaGeometric(LikelihoodModel):
 
         Examples
         --------
+        The regular cohort; the values agree with the defining sum and with mpmath's
+        hypergeometric function (``tests/contractual/test_sbg.py``).
+
         >>> model = ShiftedBetaGeometric().fit([1000, 631, 468, 382, 326, 289, 262, 241])
         >>> model.discounted_expected_residual_lifetime(0.10, [0, 1, 7]).round(2).tolist()
         [2.96, 4.1, 6.84]
@@ -417,6 +430,9 @@ class ShiftedBetaGeometric(LikelihoodModel):
 
         Examples
         --------
+        ``1 + DERL(0) / 1.1`` with the DERL of 2.9645 of
+        :meth:`discounted_expected_residual_lifetime`:
+
         >>> model = ShiftedBetaGeometric().fit([1000, 631, 468, 382, 326, 289, 262, 241])
         >>> round(model.discounted_expected_lifetime(0.10), 3)
         3.695
@@ -578,7 +594,7 @@ def _is_number(value) -> bool:
 
 
 @dataclass(frozen=True)
-class SurvivalProjection:
+class SurvivalProjection(Result):
     """A cohort's observed survival beside the sBG projection (from ``project``).
 
     ``table`` is indexed by period and holds ``actual`` and ``expected`` customers, the same as
@@ -609,13 +625,12 @@ class SurvivalProjection:
             }
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("sample")
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
+    def _html_title(self) -> str:
+        return "sBG projection"
 
-    def _repr_html_(self) -> str:
+    def _html_notes(self) -> str:
         unit = PERIODS.get(self.time_unit or "", "periods")
-        head = (
-            f"<p><b>sBG projection</b>: fitted on periods 0-{self.calibration_periods} "
-            f"({html.escape(unit)}), projected to period {self.table.index[-1]}</p>"
+        return (
+            f"fitted on periods 0-{self.calibration_periods} ({unit}), projected to period "
+            f"{self.table.index[-1]}"
         )
-        return head + self.table.to_html(float_format=lambda v: f"{v:.4g}")

@@ -1,6 +1,6 @@
 """Figures of churn models: ROC, precision-recall, gains, lift, calibration, importance, profit.
 
-Every function draws what :mod:`churnlab.churn` computed (the dicts of
+Every function draws what :mod:`churnlab.churn` computed (the results of
 :func:`churnlab.churn.evaluate`, :func:`churnlab.churn.permutation_importance`,
 :func:`churnlab.churn.profit_curve`), takes ``ax=`` and returns the Axes. The curve plots
 accept one result or a mapping ``{model name: result}`` to compare models on one chart.
@@ -16,17 +16,22 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from churnlab._validation import check_number
+from churnlab.churn.evaluate import ChurnEvaluation
 from churnlab.churn.features import feature_label
 from churnlab.plots.style import PALETTE, axes_or_new
 
 _GREY = "#7f7f7f"
 
 
-def _results(results) -> dict[str, dict]:
+def _results(results) -> dict[str, ChurnEvaluation]:
     """One :func:`evaluate` result or a mapping of them, as a mapping."""
-    if isinstance(results, Mapping) and "roc_auc" in results:
+    if isinstance(results, ChurnEvaluation):
         return {"": results}
-    if not isinstance(results, Mapping) or not results:
+    if (
+        not isinstance(results, Mapping)
+        or not results
+        or not all(isinstance(r, ChurnEvaluation) for r in results.values())
+    ):
         raise ValueError("pass an evaluate() result or a non-empty mapping of them")
     return dict(results)
 
@@ -35,11 +40,14 @@ def _label(name: str, text: str) -> str:
     return f"{name} ({text})" if name else text
 
 
-def _draw_curves(ax: Axes, results, table: str, x: str, y: str, label) -> dict[str, dict]:
-    """One line per result: columns ``x`` and ``y`` of ``result[table]``, ``label(name, r)``."""
+def _draw_curves(
+    ax: Axes, results, table: str, x: str, y: str, label
+) -> dict[str, ChurnEvaluation]:
+    """One line per result: columns ``x`` and ``y`` of ``result.<table>``, ``label(name, r)``."""
     items = _results(results)
     for (name, r), colour in zip(items.items(), _cycle(), strict=False):
-        ax.plot(r[table][x], r[table][y], color=colour, label=label(name, r))
+        curve = getattr(r, table)
+        ax.plot(curve[x], curve[y], color=colour, label=label(name, r))
     return items
 
 
@@ -67,9 +75,7 @@ def plot_roc(results, *, ax: Axes | None = None) -> Axes:
     ['model (AUC 1.000)', 'chance']
     """
     ax = axes_or_new(ax)
-    _draw_curves(
-        ax, results, "roc", "fpr", "tpr", lambda n, r: _label(n, f"AUC {r['roc_auc']:.3f}")
-    )
+    _draw_curves(ax, results, "roc", "fpr", "tpr", lambda n, r: _label(n, f"AUC {r.roc_auc:.3f}"))
     ax.plot([0, 1], [0, 1], color=_GREY, linestyle="--", linewidth=1, label="chance")
     return _unit_square(
         ax,
@@ -92,9 +98,9 @@ def plot_precision_recall(results, *, ax: Axes | None = None) -> Axes:
     """
     ax = axes_or_new(ax)
     items = _draw_curves(
-        ax, results, "pr", "recall", "precision", lambda n, r: _label(n, f"AP {r['pr_auc']:.3f}")
+        ax, results, "pr", "recall", "precision", lambda n, r: _label(n, f"AP {r.pr_auc:.3f}")
     )
-    rate = next(iter(items.values()))["churn_rate"]
+    rate = next(iter(items.values())).churn_rate
     ax.axhline(rate, color=_GREY, linestyle="--", linewidth=1, label=f"churn rate {rate:.1%}")
     return _unit_square(
         ax,
@@ -119,7 +125,7 @@ def plot_gains(results, *, ax: Axes | None = None) -> Axes:
     items = _draw_curves(
         ax, results, "gains", "fraction_targeted", "gain", lambda n, r: n or "model"
     )
-    rate = next(iter(items.values()))["churn_rate"]
+    rate = next(iter(items.values())).churn_rate
     ax.plot([0, rate, 1], [0, 1, 1], color=_GREY, linewidth=1, linestyle=":", label="perfect")
     ax.plot([0, 1], [0, 1], color=_GREY, linestyle="--", linewidth=1, label="random")
     return _unit_square(
@@ -191,7 +197,7 @@ def plot_calibration(results, *, ax: Axes | None = None) -> Axes:
     """
     ax = axes_or_new(ax)
     for (name, r), colour in zip(_results(results).items(), _cycle(), strict=False):
-        table = r["calibration"]
+        table = r.calibration
         if table is None:
             continue
         rate = table["observed_rate"].to_numpy()
