@@ -1353,12 +1353,20 @@ PLOT_CASES = [
     ),
     case(lambda fig: plot_permutation_importance(IMPORTANCE, top="5"), r"top .*text", "imp-text"),
     case(
-        lambda fig: export(fig, "x", formats=(), dpi=0),
+        lambda fig: export(fig, "x", formats=(), alt_text="A test figure.", dpi=0),
         r"dpi must be a whole number at least 1",
         "dpi0",
     ),
-    case(lambda fig: export(fig, "x", formats=(), dpi="200"), r"dpi .*text", "dpi-text"),
-    case(lambda fig: export(fig, "x", formats=(), dpi=72.5), r"dpi must be a whole", "dpi-frac"),
+    case(
+        lambda fig: export(fig, "x", formats=(), alt_text="A test figure.", dpi="200"),
+        r"dpi .*text",
+        "dpi-text",
+    ),
+    case(
+        lambda fig: export(fig, "x", formats=(), alt_text="A test figure.", dpi=72.5),
+        r"dpi must be a whole",
+        "dpi-frac",
+    ),
 ]
 
 
