@@ -349,7 +349,11 @@ class BetaGeo(LikelihoodModel):
         The full log-likelihood of equation (6) summed over customers (FHL report
         :data:`CDNOW_BGNBD_PUBLISHED_LOG_LIKELIHOOD` on the CDNOW sample).
     converged_, n_iter_, optimizer_message_ : bool, int, str
-        Convergence record of the optimizer.
+        Convergence record of the optimizer. ``converged_`` is always True on a fitted model:
+        a fit that does not converge raises :class:`~churnlab.models.ConvergenceError`, and
+        one whose estimate is no proper maximum (parameters running to the optimizer's
+        bounds, a Hessian that is not negative definite) raises a ValueError saying what the
+        data lack.
     n_customers_, n_unique_ : float, int
         Customers fitted (sum of weights) and distinct (x, t_x, T) rows after collapsing.
     time_unit_ : str or None
@@ -393,6 +397,58 @@ class BetaGeo(LikelihoodModel):
         columns, _ = read_columns(self._columns, frequency, {"recency": recency, "T": T})
         w = read_weights(weights, len(columns["frequency"]))
         return self._fit_columns(columns, w, time_unit=data_time_unit(frequency))
+
+    _identification_hint = (
+        "The BG/NBD needs customers who differ: repeat buyers and customers without repeat "
+        "purchases, observed for some time (T > 0), some of them silent since their last "
+        "purchase (recency < T)."
+    )
+
+    def _flat_meaning(self, direction, params) -> str:
+        """Name the ratio that is identified when a pair of parameters grows together."""
+        r, alpha, a, b = params
+        share = direction**2
+        together = {
+            ("r", "alpha"): f"; the mean purchase rate r/alpha = {r / alpha:.4g} is identified, "
+            "its spread between customers is not",
+            ("a", "b"): f"; the mean dropout probability a/(a+b) = {a / (a + b):.4g} is "
+            "identified, its spread between customers is not",
+        }
+        for (i, j), meaning in zip(((0, 1), (2, 3)), together.values(), strict=True):
+            if share[i] + share[j] > 0.9 and direction[i] * direction[j] > 0:
+                return meaning
+        return ""
+
+    def _check_identifiable(self, columns, weights) -> None:
+        """Refuse data without the information the four parameters rest on.
+
+        The purchase rate (``r``, ``alpha``) is seen only in time observed (``T > 0``) and in
+        repeat purchases (``x > 0``); the heterogeneity that the four parameters describe
+        needs more than one distinct history. What such data lack is said in the error; a
+        fit on data that pass these checks but still leave the likelihood without a proper
+        maximum is refused after the optimisation (see
+        :meth:`~churnlab.models._base.LikelihoodModel._covariance`).
+        """
+        x, T = columns["frequency"], columns["T"]
+        n = float(weights.sum())
+        if np.all(T == 0):
+            raise ValueError(
+                f"BetaGeo: column 'T' is 0 for all {n:g} customers (each first purchase falls on "
+                "the end of observation): no time has been observed, so the purchase rate "
+                "cannot be estimated. " + self._identification_hint
+            )
+        if np.all(x == 0):
+            raise ValueError(
+                f"BetaGeo: no repeat buyers: column 'frequency' is 0 for all {n:g} customers; "
+                "the purchase rate cannot be estimated. " + self._identification_hint
+            )
+        if len(x) == 1:
+            who = "1 customer" if n == 1 else f"all {n:g} customers have the same history"
+            raise ValueError(
+                f"BetaGeo: {who} (frequency {x[0]:g}, recency {columns['recency'][0]:g}, T "
+                f"{T[0]:g}): the model's r, alpha, a and b describe how customers differ, which "
+                "one history cannot show. " + self._identification_hint
+            )
 
     # -- likelihood ----------------------------------------------------------------------
     def _prepare(self, columns, weights) -> _Prepared:
