@@ -10,12 +10,23 @@
   differences of the analytic gradient), carried back to the natural scale by the delta
   method; confidence intervals are the exponential of the log-scale interval, so they stay
   positive and are asymmetric;
-* the summary table (``estimate, std_err, ci_lower, ci_upper``) and JSON save/load.
+* refusals instead of arbitrary estimates: data that lack what the model rests on (each
+  model's ``_check_identifiable``), and estimates that are no proper maximum (a parameter at
+  the optimizer's bound; a non-finite, singular or indefinite Hessian) raise a ValueError
+  saying what is missing; a fit that does not converge raises :class:`ConvergenceError`, so
+  ``converged_`` is True on every fitted model;
+* one row per customer (:func:`check_unique_ids`) and one check of time units
+  (:func:`check_time_unit`) for every prediction, lifetime value and diagnostic;
+* the summary table (``estimate, std_err, ci_lower, ci_upper``) and JSON save/load, every
+  field of a loaded file checked (:meth:`LikelihoodModel.from_dict`).
 
 A model subclass declares ``_param_names`` and ``_columns`` and implements ``_prepare``
 (per-row quantities that do not depend on the parameters, computed once per fit),
 ``_loglik`` (log-likelihood and its gradient on the natural scale) and
-``_initial_params``.
+``_initial_params``; optionally ``_check_identifiable`` (refuse uninformative data),
+``_identification_hint`` and ``_flat_meaning`` (words for the refusals), and
+``_extra_to_dict`` / ``_extra_from_dict(extra, check)`` (further fitted state in the JSON
+file, checked with the ``_FieldCheck`` passed in).
 """
 
 from __future__ import annotations
