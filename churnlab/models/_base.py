@@ -280,6 +280,9 @@ class LikelihoodModel(BaseEstimator):
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ()
+    #: The time units a saved model of this class may record (contractual models add
+    #: calendar periods such as quarters and years).
+    _time_units: ClassVar = TIME_UNITS
     _columns: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, initial_params: dict | None = None, max_iter: int = 1000, tol=1e-10):
@@ -605,8 +608,8 @@ class LikelihoodModel(BaseEstimator):
         n_customers = check.positive("n_customers", data["n_customers"])
         n_unique = check.integer("n_unique", data["n_unique"], minimum=1)
         time_unit = data["time_unit"]
-        if time_unit is not None and time_unit not in TIME_UNITS:
-            check.fail("time_unit", f"must be null or one of {sorted(TIME_UNITS)}", time_unit)
+        if time_unit is not None and time_unit not in cls._time_units:
+            check.fail("time_unit", f"must be null or one of {sorted(cls._time_units)}", time_unit)
         cov = check.covariance("log_params_covariance", data["log_params_covariance"], len(names))
         extra = data["extra"]
         if not isinstance(extra, dict):
