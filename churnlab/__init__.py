@@ -3,7 +3,9 @@
 Data flows one way: transactions (read once, by :mod:`churnlab.transactions`; see
 :func:`inspect_transactions`) -> :func:`rfm_summary` -> purchase and spend models
 (:class:`BetaGeo`, :class:`GammaGamma`) -> :func:`customer_lifetime_value` -> decisions and
-figures.
+figures. Every forecast can carry an interval: :func:`prediction_interval` and
+:func:`clv_interval` (parameter uncertainty), :func:`predictive_total_interval` (a cohort
+total, with the purchase process's own randomness).
 
 Subpackages and modules, by question:
 
@@ -22,7 +24,13 @@ Subpackages and modules, by question:
 import importlib
 
 from churnlab.clv import customer_lifetime_value
-from churnlab.models import BetaGeo, GammaGamma
+from churnlab.models import (
+    BetaGeo,
+    GammaGamma,
+    clv_interval,
+    prediction_interval,
+    predictive_total_interval,
+)
 from churnlab.rfm import TIME_UNITS, calibration_holdout_split, rfm_summary
 from churnlab.transactions import DataQualityReport, inspect_transactions
 
@@ -65,6 +73,7 @@ __all__ = [
     "TIME_UNITS",
     "calibration_holdout_split",
     "churn",
+    "clv_interval",
     "complaints",
     "concentration",
     "contractual",
@@ -77,5 +86,7 @@ __all__ = [
     "loyalty",
     "nps",
     "plots",
+    "prediction_interval",
+    "predictive_total_interval",
     "rfm_summary",
 ]

@@ -1,4 +1,8 @@
-"""Purchase and spend models: BG/NBD (:class:`BetaGeo`) and Gamma-Gamma (:class:`GammaGamma`)."""
+"""Purchase and spend models: BG/NBD (:class:`BetaGeo`) and Gamma-Gamma (:class:`GammaGamma`).
+
+Intervals for their forecasts (:mod:`churnlab.models.uncertainty`): :func:`parameter_draws`,
+:func:`prediction_interval`, :func:`clv_interval`, :func:`predictive_total_interval`.
+"""
 
 from churnlab.models._base import ConvergenceError
 from churnlab.models.beta_geo import (
@@ -13,6 +17,13 @@ from churnlab.models.gamma_gamma import (
     SpendFrequencyCorrelation,
     spend_frequency_correlation,
 )
+from churnlab.models.uncertainty import (
+    TotalInterval,
+    clv_interval,
+    parameter_draws,
+    prediction_interval,
+    predictive_total_interval,
+)
 
 __all__ = [
     "CDNOW_BGNBD_PUBLISHED",
@@ -23,5 +34,10 @@ __all__ = [
     "ConvergenceError",
     "GammaGamma",
     "SpendFrequencyCorrelation",
+    "TotalInterval",
+    "clv_interval",
+    "parameter_draws",
+    "prediction_interval",
+    "predictive_total_interval",
     "spend_frequency_correlation",
 ]
