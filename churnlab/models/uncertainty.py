@@ -169,17 +169,20 @@ class TotalInterval:
             source = f"{self.n_draws:,} parameter draws"
         return (
             f"{self.kind} {self.level:.0%} interval for the total {self.quantity} of "
-            f"{self.n_customers:,} customers: {self.estimate:,.4g} "
-            f"[{self.ci_lower:,.4g}, {self.ci_upper:,.4g}] ({source})"
+            f"{self.n_customers:,} customers: {_number(self.estimate)} "
+            f"[{_number(self.ci_lower)}, {_number(self.ci_upper)}] ({source})"
         )
 
     def __repr__(self) -> str:
         return f"TotalInterval({self._header()})"
 
     def _repr_html_(self) -> str:
-        return f"<p>{html.escape(self._header())}</p>" + self.table.to_html(
-            float_format=lambda v: f"{v:,.4g}"
-        )
+        return f"<p>{html.escape(self._header())}</p>" + self.table.to_html(float_format=_number)
+
+
+def _number(value: float) -> str:
+    """Whole numbers with thousands separators from 1,000 up, four significant digits below."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 # --------------------------------------------------------------------------------------------

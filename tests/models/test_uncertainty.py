@@ -459,6 +459,17 @@ def test_total_interval_display(bg, cdnow):
     assert not interval.contains(interval.ci_upper + 1)
 
 
+def test_inputs_are_not_changed(bg, gg, cdnow):
+    data = cdnow.iloc[:30].copy()
+    data.attrs["time_unit"] = "W"
+    before = data.copy(deep=True)
+    prediction_interval(bg, "probability_alive", data, n_draws=5, chunk_size=7)
+    clv_interval(bg, gg, data, time_unit="W", horizon=4, discount_rate=0.1, n_draws=5)
+    predictive_total_interval(bg, data, HOLDOUT, spend_model=gg, n_sims=10, n_draws=5)
+    pd.testing.assert_frame_equal(data, before)
+    assert data.attrs == {"time_unit": "W"}
+
+
 def test_exported_at_the_top_level():
     assert churnlab.prediction_interval is prediction_interval
     assert churnlab.clv_interval is clv_interval
