@@ -833,7 +833,8 @@ def predictive_total_interval(
     n_sims : int
         Simulations of the cohort; a whole multiple of ``n_draws``.
     n_draws : int
-        Parameter draws shared by the simulations.
+        Parameter draws shared by the simulations (ignored when ``parameter_uncertainty`` is
+        False).
     seed : int, numpy Generator or None
         Seed of the draws and simulations.
     parameter_uncertainty : bool
