@@ -28,6 +28,8 @@ is never silently ignored.
 
 from __future__ import annotations
 
+import inspect
+
 from churnlab.engines.sources import SOURCE_KINDS, file_sources, source_kind, to_pandas
 
 __all__ = ["ENGINE_OPTIONS", "SOURCE_KINDS", "dispatch", "file_sources", "source_kind", "to_pandas"]
@@ -60,9 +62,15 @@ def dispatch(function, arguments: dict):
 
     ``function`` is the public function (its name picks the engine's function of the same
     name) and ``arguments`` its arguments by name, ``transactions`` and ``engine_options``
-    included (``locals()`` at the top of the function).
+    included (``locals()`` at the top of the function: names that are not parameters of
+    ``function`` are dropped).
     """
-    arguments = dict(arguments)
+    parameters = inspect.signature(function).parameters
+    arguments = {
+        name: arguments.get(name, parameter.default)
+        for name, parameter in parameters.items()
+        if name in arguments or parameter.default is not inspect.Parameter.empty
+    }
     data = arguments.pop("transactions")
     kind = source_kind(data)
     options = _check_options(arguments.pop("engine_options", None), kind)
@@ -73,6 +81,7 @@ def dispatch(function, arguments: dict):
         columns = None
         if name != "inspect_transactions":  # the report counts duplicates over every column
             columns = [arguments[a] for a in _COLUMN_ARGUMENTS if arguments.get(a) is not None]
+            columns = columns or None
         return function(to_pandas(data, columns), **arguments)
     if kind == "spark":
         from churnlab import spark

@@ -47,8 +47,8 @@ The memory limit (``memory_limit=``, default :data:`DEFAULT_MEMORY_FRACTION` of 
 memory) and the spill folder (``temp_directory=``, default a fresh temporary folder removed
 afterwards) apply to the connection churnlab opens for files. A relation is queried in its
 own connection, whose settings are the user's: ``memory_limit`` and ``threads`` are set there
-for the call when given and restored afterwards, and it spills to that connection's
-``temp_directory``.
+for the call when given and restored afterwards (to the value DuckDB reports, which it rounds
+to a tenth of its unit), and it spills to that connection's ``temp_directory``.
 """
 
 from __future__ import annotations
@@ -204,12 +204,25 @@ def _literal(text: str) -> str:
 class _Database:
     """Runs SELECT statements on the transactions, which they see as :data:`TABLE`."""
 
-    def __init__(self, run, columns: list[str], types: list[str], zone_of, what: str):
+    def __init__(self, run, columns: list[str], types: list[str], zone_of, what: str, con=None):
         self._run = run
+        self._con = con  # our own connection (None for a relation's)
         self.columns = list(columns)
         self.types = dict(zip(self.columns, types, strict=True))
         self.zone_of = zone_of  # column name -> the zone of an aware column
         self.what = what
+
+    @contextmanager
+    def in_input_order(self):
+        """Queries whose row numbers follow the input's order (showing offending rows)."""
+        if self._con is None:
+            yield
+            return
+        self._con.execute("SET preserve_insertion_order = true")
+        try:
+            yield
+        finally:
+            self._con.execute("SET preserve_insertion_order = false")
 
     def fetchone(self, query: str) -> tuple:
         return self._call(lambda: self._run(query).fetchall()[0])
@@ -292,13 +305,18 @@ def _open(source, memory_limit, temp_directory, threads):
                     return None
 
             what = f"{os.fspath(source)!r}"
+            # text is parsed once into a table (spilled beyond the memory limit), in file order;
+            # Parquet is read where it is, as often as needed
+            create = "CREATE TEMP TABLE" if file_format == "csv" else "CREATE VIEW"
             try:
-                con.execute(f"CREATE VIEW {TABLE} AS SELECT * FROM {scan}")
+                con.execute(f"{create} {TABLE} AS SELECT * FROM {scan}")
                 described = con.sql(f"SELECT * FROM {TABLE}")
             except duckdb.Error as err:
                 raise ValueError(f"DuckDB could not read {what}: {err}") from None
+            # summaries need no row order, and spill more easily without it
+            con.execute("SET preserve_insertion_order = false")
             columns, types = described.columns, [str(t) for t in described.types]
-            yield _Database(con.sql, columns, types, zone_of, what)
+            yield _Database(con.sql, columns, types, zone_of, what, con)
         finally:
             con.close()
     finally:
@@ -583,10 +601,11 @@ def _columns(db, customer_col, date_col, amount_col, extra_cols, date_format, tz
 
 def _shown_rows(db: _Database, condition: str) -> str:
     """Up to MAX_ROWS_SHOWN rows where ``condition`` holds, indexed by position in the input."""
-    rows = db.frame(
-        f"SELECT * FROM (SELECT row_number() OVER () - 1 AS {_ROW}, * FROM {TABLE}) "
-        f"WHERE {condition} ORDER BY {_ROW} LIMIT {MAX_ROWS_SHOWN}"
-    )
+    with db.in_input_order():
+        rows = db.frame(
+            f"SELECT * FROM (SELECT row_number() OVER () - 1 AS {_ROW}, * FROM {TABLE}) "
+            f"WHERE {condition} ORDER BY {_ROW} LIMIT {MAX_ROWS_SHOWN}"
+        )
     rows = rows.set_index(_ROW)
     rows.index.name = None
     return rows.to_string()
@@ -782,11 +801,12 @@ class _Window:
 
     def _error_message(self, n_ret: int, v_ret: float, where: str) -> str:
         table = self.table
-        rows = table.db.frame(
-            f"SELECT * FROM (SELECT row_number() OVER () - 1 AS {_ROW}, cust, day, amount "
-            f"FROM ({table.rows(self.start, self.end)})) WHERE amount < 0 ORDER BY {_ROW} "
-            f"LIMIT {MAX_ROWS_SHOWN}"
-        )
+        with table.db.in_input_order():
+            rows = table.db.frame(
+                f"SELECT * FROM (SELECT row_number() OVER () - 1 AS {_ROW}, cust, day, amount "
+                f"FROM ({table.rows(self.start, self.end)})) WHERE amount < 0 ORDER BY {_ROW} "
+                f"LIMIT {MAX_ROWS_SHOWN}"
+            )
         day = rows["day"].to_numpy(dtype=np.int64)
         shown = pd.DataFrame(
             {
@@ -1137,36 +1157,46 @@ def make_churn_dataset(
             prefix="p_",
             extra=bool(quantity_col),
         )
-        feature_sql = [
-            _SUMMARY,
-            "sum(n_rows) AS n_tx",
-            "count(gap) AS n_gaps",
-            "coalesce(sum(gap), 0) AS s1",
-            # n * sum(g^2) - sum(g)^2 over the gaps g, exact in 128-bit integers
-            "coalesce(CAST(count(gap) * sum(CAST(gap AS HUGEINT) * gap) "
-            "- sum(CAST(gap AS HUGEINT)) * sum(gap) AS DOUBLE), 0) AS spread",
+        # two narrow aggregates spill more easily than one wide one (arg_min would not spill)
+        occasion_sql = [
+            "count(*) AS n_days, min(day) AS first_day, max(day) AS last_day",
+            "sum(amount) AS total, sum(n_rows) AS n_tx",
         ]
         for w in windows:
-            feature_sql += [
+            occasion_sql += [
                 f"count(*) FILTER (WHERE {cut_day} - day < {w}) AS p{w}",
                 f"coalesce(sum(amount) FILTER (WHERE {cut_day} - day < {w}), 0) AS s{w}",
             ]
         tw = trend_window
-        feature_sql += [
+        occasion_sql += [
             f"count(*) FILTER (WHERE {cut_day} - day < {tw}) AS recent",
             f"count(*) FILTER (WHERE {cut_day} - day >= {tw} AND {cut_day} - day < {2 * tw}) "
             "AS earlier",
         ]
         if quantity_col:
-            feature_sql.append("sum(x0) AS quantity")
+            occasion_sql.append("sum(x0) AS quantity")
+        ctes = ", ".join(pre.ctes())
         result = db.arrow(
-            f"WITH {', '.join(pre.ctes())}, "
-            "g AS (SELECT *, day - lag(day) OVER (PARTITION BY cust ORDER BY day) AS gap "
-            "FROM p_occ) "
-            f"SELECT cust, {', '.join(feature_sql)} FROM g GROUP BY cust ORDER BY cust"
+            f"WITH {ctes} SELECT cust, {', '.join(occasion_sql)} FROM p_occ "
+            "GROUP BY cust ORDER BY cust"
         )
         if result.num_rows == 0:
             raise ValueError(f"no purchase on or before cutoff={cutoff!r}: only returns")
+        # the gaps between a customer's consecutive purchase days; the first day has none
+        gaps = db.arrow(
+            f"WITH {ctes}, g AS (SELECT cust, day, amount, "
+            "day - lag(day) OVER (PARTITION BY cust ORDER BY day) AS gap FROM p_occ) "
+            "SELECT cust, sum(amount) FILTER (WHERE gap IS NULL) AS first_amount, "
+            "count(gap) AS n_gaps, "
+            # n * sum(g^2) - sum(g)^2, exact in 128-bit integers
+            "coalesce(CAST(count(gap) * sum(CAST(gap AS HUGEINT) * gap) "
+            "- sum(CAST(gap AS HUGEINT)) * sum(gap) AS DOUBLE), 0) AS spread "
+            "FROM g GROUP BY cust ORDER BY cust"
+        )
+        if not gaps.column("cust").equals(result.column("cust")):
+            raise RuntimeError("DuckDB returned the customers of two queries differently")
+        for name in ("first_amount", "n_gaps", "spread"):
+            result = result.append_column(name, gaps.column(name))
         ids, order = _index(result, customer_col)
         X = _frame(
             _churn_features(result, cut_day, unit, windows, trend_window, bool(quantity_col)),
@@ -1209,10 +1239,9 @@ def _churn_features(result, cut_day, unit, windows, trend_window, quantity) -> d
         "time_since_last_purchase": (cut_day - rfm["last_day"]) / unit,
     }
     n_gaps = _ints(result, "n_gaps")
-    s1 = _ints(result, "s1")
     has_gap = n_gaps > 0
     safe = np.maximum(n_gaps, 1)
-    mean = s1 / safe / unit
+    mean = (_ints(result, "last_day") - _ints(result, "first_day")) / safe / unit
     # the variance of the gaps in days is (n * sum(g^2) - sum(g)^2) / n^2 (exact in SQL)
     std = np.sqrt(np.maximum(_floats(result, "spread"), 0.0)) / safe / unit
     out["ipt_mean"] = np.where(has_gap, mean, 0.0)
