@@ -24,6 +24,9 @@ duckdb = pytest.importorskip("duckdb")
 pl = pytest.importorskip("polars")
 
 SOURCES = ("parquet", "csv", "glob", "relation", "polars", "arrow")
+#: Polars and Arrow tables reach the pandas path once converted (checked on every function by
+#: the summary and the report); the split and the churn features are checked where SQL runs.
+SQL_SOURCES = ("parquet", "csv", "glob", "relation")
 #: Money is summed in another order by SQL: equal to rounding.
 RTOL = 1e-9
 
@@ -135,7 +138,7 @@ def test_rfm_summary(frames, sources, name, returns, source):
     assert got_warnings == want_warnings
 
 
-@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("source", SQL_SOURCES)
 @pytest.mark.parametrize(("name", "returns"), CASES)
 def test_calibration_holdout_split(frames, sources, name, returns, source):
     cal_end = DATASETS[name][1]
@@ -150,7 +153,7 @@ def test_calibration_holdout_split(frames, sources, name, returns, source):
     assert got_warnings == want_warnings
 
 
-@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("source", SQL_SOURCES)
 @pytest.mark.parametrize(("name", "returns"), CASES)
 def test_make_churn_dataset(frames, sources, name, returns, source):
     _, cutoff, horizon, _ = DATASETS[name]
@@ -174,9 +177,7 @@ def test_inspect_transactions(frames, sources, name, returns, source):
     want = inspect_transactions(frames[name], observation_end=end, returns=returns)
     got = inspect_transactions(sources[name][source], observation_end=end, returns=returns)
     assert got.return_value == pytest.approx(want.return_value, rel=RTOL)
-    assert dataclasses.replace(got, return_value=0.0) == dataclasses.replace(
-        want, return_value=0.0
-    )
+    assert dataclasses.replace(got, return_value=0.0) == dataclasses.replace(want, return_value=0.0)
 
 
 def test_the_retail_sample_has_returns_that_each_path_nets_alike(frames, sources):
@@ -204,7 +205,10 @@ BAD_TABLES = {
     "numeric dates": (frame([1, 1, 2], [20240101, 20240105, 20240109], [1.0, 2.0, 3.0]), {}),
     "unix seconds": (frame([1, 1, 2], [1704067200, 1704412800, 1704758400], [1.0, 2, 3]), {}),
     "unparseable dates": (frame([1, 1, 2], ["2024-01-01", "2024-13-45", "soon"], [1, 2, 3.0]), {}),
-    "sentinel dates": (frame([1, 1, 2], pd.to_datetime(DAYS[:2] + ["1970-01-01"]), [1, 2, 3.0]), {}),
+    "sentinel dates": (
+        frame([1, 1, 2], pd.to_datetime(DAYS[:2] + ["1970-01-01"]), [1, 2, 3.0]),
+        {},
+    ),
     "out-of-range text": (frame([1, 1, 2], DAYS[:2] + ["9999-12-31"], [1.0, 2.0, 3.0]), {}),
     "infinite amounts": (frame([1, 1, 2], DAYS, [1.0, np.inf, 3.0]), {}),
     "text amounts": (frame([1, 1, 2], DAYS, ["10", "abc", "3"]), {}),
@@ -307,7 +311,9 @@ def test_aware_parquet_dates_count_by_the_zone_the_file_records(tmp_path):
     path = tmp_path / "tx.parquet"
     for kwargs in ({}, {"tz": "UTC"}, {"tz": "Asia/Tokyo"}):
         want = rfm_summary(tx, "2024-04-01", time_unit="D", **kwargs)
-        pd.testing.assert_frame_equal(rfm_summary(path, "2024-04-01", time_unit="D", **kwargs), want)
+        pd.testing.assert_frame_equal(
+            rfm_summary(path, "2024-04-01", time_unit="D", **kwargs), want
+        )
     # 00:30 in Berlin on Feb 1 is Jan 31 in UTC: the customer bought on Feb 1
     assert rfm_summary(path, "2024-04-01", time_unit="D").loc[1, "recency"] == 31.0
     report = inspect_transactions(path)

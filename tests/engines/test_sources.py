@@ -152,6 +152,22 @@ def test_spark_dataframes_go_to_churnlab_spark_with_the_same_arguments(monkeypat
 
 def test_dispatch_drops_names_that_are_not_arguments(tx):
     arguments = {"transactions": pl.from_pandas(tx), "dispatch": dispatch, "time_unit": "D"}
-    pd.testing.assert_frame_equal(
-        dispatch(rfm_summary, arguments), rfm_summary(tx, time_unit="D")
-    )
+    pd.testing.assert_frame_equal(dispatch(rfm_summary, arguments), rfm_summary(tx, time_unit="D"))
+
+
+def test_polars_reaches_every_function_with_the_columns_it_needs():
+    from churnlab.datasets import load_retail_sample
+
+    tx = load_retail_sample().transactions
+    data = pl.from_pandas(tx)
+    kwargs = {"quantity_col": "quantity", "bgnbd": False}
+    with pytest.warns(churnlab.transactions.ReturnsWarning):
+        X, y = make_churn_dataset(data, "2024-06-30", "26W", **kwargs)
+    with pytest.warns(churnlab.transactions.ReturnsWarning):
+        want_X, want_y = make_churn_dataset(tx, "2024-06-30", "26W", **kwargs)
+    pd.testing.assert_frame_equal(X, want_X)
+    pd.testing.assert_series_equal(y, want_y)
+    with pytest.warns(churnlab.transactions.ReturnsWarning):
+        split = calibration_holdout_split(data, "2023-12-31")
+    with pytest.warns(churnlab.transactions.ReturnsWarning):
+        pd.testing.assert_frame_equal(split, calibration_holdout_split(tx, "2023-12-31"))
