@@ -651,7 +651,7 @@ def _read(
 # --- the purchase definition and the returns policy -----------------------------------------
 def _stacklevel() -> int:
     """The ``stacklevel`` that points a warning at the first caller outside churnlab."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
     frame = inspect.currentframe().f_back
     level = 1
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(root):

@@ -430,3 +430,9 @@ def test_bad_engine_settings_are_value_errors(tmp_path):
         rfm_summary(tmp_path / "tx.parquet", engine_options={"memory_limit": "lots"})
     with pytest.raises(ValueError, match="threads=0"):
         rfm_summary(tmp_path / "tx.parquet", engine_options={"threads": 0})
+
+
+def test_returns_warnings_point_at_the_callers_line(sources):
+    with pytest.warns(ReturnsWarning) as record:
+        rfm_summary(sources["retail"]["parquet"])  # this line
+    assert record[0].filename == __file__
