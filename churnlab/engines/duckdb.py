@@ -30,18 +30,26 @@ and identical errors.
   when given), or by ``date_format=``; the pandas path also guesses other layouts such as
   ``01/02/2024``, which DuckDB refuses with the rows (pass ``date_format=``). CSV columns are
   typed as booleans, integers, doubles or text, never as dates, so that numeric dates are
-  refused and text dates read by the rules above.
+  refused and text dates read by the rules above; a CSV file is parsed once into a temporary
+  table (which spills like the rest), Parquet is read where it is at every pass.
 * **Purchases and returns.** A purchase occasion is a customer's calendar day with a
   transaction of non-negative amount; ``returns="net"`` refunds each return from the
   customer's latest occasion with positive spend on or before its day (an ``ASOF JOIN``),
   floors an occasion at 0 and leaves out returns without an earlier occasion in the window,
   with the same :class:`~churnlab.transactions.ReturnsWarning` (counts and value) as the pandas
-  path. When the data has returns, each window's warning takes one more pass over the data.
+  path. When the data has returns, each window's warning takes one more pass over the data
+  (two with ``returns="net"``).
 * **Arithmetic.** Days, counts and sums come from SQL; frequency, recency and T are computed
   from integer days as on the pandas path (equal), money sums in another order (equal to about
   1e-15 relative); the spread of inter-purchase times is computed from exact integer sums
-  (equal to rounding). The BG/NBD features come from :class:`churnlab.BetaGeo` fitted on the
-  SQL summary, as on the pandas path.
+  (equal to rounding; exactly 0 where the gaps are equal). The churn features are two narrow
+  aggregates (per occasion, and over the gaps between a customer's days from a window
+  ``lag``) rather than one wide one, which DuckDB spills more readily. The BG/NBD features come
+  from :class:`churnlab.BetaGeo` fitted on the SQL summary, as on the pandas path.
+* **Mixed-type ids** have no SQL counterpart (a column has one type), so that check of the
+  pandas path never fires here; a DuckDB ``MemoryError`` names ``memory_limit`` and
+  ``temp_directory``, and DuckDB's read errors (a CSV value that does not fit the type sniffed
+  from the first rows, a broken file) are ValueErrors naming the input.
 
 The memory limit (``memory_limit=``, default :data:`DEFAULT_MEMORY_FRACTION` of the machine's
 memory) and the spill folder (``temp_directory=``, default a fresh temporary folder removed
