@@ -240,7 +240,15 @@ def _open(source, memory_limit, temp_directory, threads):
             # Parquet is read where it is, as often as needed
             create = "CREATE TEMP TABLE" if file_format == "csv" else "CREATE VIEW"
             try:
-                con.execute(f"{create} {TABLE} AS SELECT * FROM {scan}")
+                try:
+                    con.execute(f"{create} {TABLE} AS SELECT * FROM {scan}")
+                except duckdb.ConversionException:
+                    if file_format != "csv":
+                        raise
+                    # a value unlike the rows the types were guessed from: type from every row,
+                    # so that, say, text among numbers is refused by our rules, with its row
+                    whole = scan[:-1] + ", sample_size = -1)"
+                    con.execute(f"{create} {TABLE} AS SELECT * FROM {whole}")
                 described = con.sql(f"SELECT * FROM {TABLE}")
             except duckdb.Error as err:
                 raise ValueError(f"DuckDB could not read {what}: {err}") from None

@@ -48,8 +48,9 @@ and identical errors.
   from :class:`churnlab.BetaGeo` fitted on the SQL summary, as on the pandas path.
 * **Mixed-type ids** have no SQL counterpart (a column has one type), so that check of the
   pandas path never fires here; a DuckDB ``MemoryError`` names ``memory_limit`` and
-  ``temp_directory``, and DuckDB's read errors (a CSV value that does not fit the type sniffed
-  from the first rows, a broken file) are ValueErrors naming the input.
+  ``temp_directory``, and DuckDB's read errors (a broken file, say) are ValueErrors naming
+  the input. CSV column types are guessed from the first rows; when a later value does not
+  fit them, the file is read again with types guessed from every row.
 
 The memory limit (``memory_limit=``, default :data:`DEFAULT_MEMORY_FRACTION` of the machine's
 memory) and the spill folder (``temp_directory=``, default a fresh temporary folder removed

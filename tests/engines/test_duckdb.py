@@ -436,3 +436,16 @@ def test_returns_warnings_point_at_the_callers_line(sources):
     with pytest.warns(ReturnsWarning) as record:
         rfm_summary(sources["retail"]["parquet"])  # this line
     assert record[0].filename == __file__
+
+
+def test_text_late_in_a_numeric_csv_column_is_refused_with_its_row(tmp_path):
+    # DuckDB guesses column types from the first rows; a later value that does not fit them
+    # is read again as text, and the rules of the transaction door refuse it
+    n = 30_000
+    amounts = np.full(n, "10", dtype=object)
+    amounts[-1] = "abc"
+    tx = frame(np.arange(n) % 100, "2024-01-01", amounts)
+    tx.to_csv(tmp_path / "tx.csv", index=False)
+    want = errors(lambda: rfm_summary(tx))
+    assert "column 'amount': values that are not finite numbers in 1 row(s)" in want
+    assert errors(lambda: rfm_summary(tmp_path / "tx.csv")).splitlines()[0] == want.splitlines()[0]
