@@ -154,8 +154,8 @@ def rfm_summary(
     1                    1      2.0  4.0            20.0
     2                    0      0.0  3.0             0.0
     """
-    if not isinstance(transactions, pd.DataFrame):  # files, relations, Polars, Arrow, Spark
-        from churnlab.engines import dispatch
+    if engine_options is not None or not isinstance(transactions, pd.DataFrame):
+        from churnlab.engines import dispatch  # files, relations, Polars, Arrow, Spark
 
         return dispatch(rfm_summary, locals())
     unit = unit_days(time_unit)
@@ -273,8 +273,8 @@ def calibration_holdout_split(
     customer_id
     1                        1          1.0    4.0                  1               4.0
     """
-    if not isinstance(transactions, pd.DataFrame):  # files, relations, Polars, Arrow, Spark
-        from churnlab.engines import dispatch
+    if engine_options is not None or not isinstance(transactions, pd.DataFrame):
+        from churnlab.engines import dispatch  # files, relations, Polars, Arrow, Spark
 
         return dispatch(calibration_holdout_split, locals())
     unit = unit_days(time_unit)

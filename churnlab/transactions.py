@@ -687,8 +687,8 @@ def inspect_transactions(
     >>> report.ok
     True
     """
-    if not isinstance(transactions, pd.DataFrame):  # files, relations, Polars, Arrow, Spark
-        from churnlab.engines import dispatch
+    if engine_options is not None or not isinstance(transactions, pd.DataFrame):
+        from churnlab.engines import dispatch  # files, relations, Polars, Arrow, Spark
 
         return dispatch(inspect_transactions, locals())
     check_returns(returns)

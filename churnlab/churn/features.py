@@ -197,8 +197,8 @@ def make_churn_dataset(
     >>> y.tolist()
     [0, 1]
     """
-    if not isinstance(transactions, pd.DataFrame):  # files, relations, Polars, Arrow, Spark
-        from churnlab.engines import dispatch
+    if engine_options is not None or not isinstance(transactions, pd.DataFrame):
+        from churnlab.engines import dispatch  # files, relations, Polars, Arrow, Spark
 
         return dispatch(make_churn_dataset, locals())
     unit = unit_days(time_unit)

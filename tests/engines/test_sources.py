@@ -108,6 +108,10 @@ def test_in_memory_tables_give_the_pandas_result(tx, kind):
 
 
 def test_engine_options_are_refused_where_they_do_nothing(tx):
+    with pytest.raises(ValueError, match="not to pandas inputs"):
+        rfm_summary(tx, engine_options={"threads": 1})
+    with pytest.raises(ValueError, match="not to pandas inputs"):
+        inspect_transactions(tx, engine_options={"threads": 1})
     with pytest.raises(ValueError, match="engine_options apply to the DuckDB engine"):
         rfm_summary(pl.from_pandas(tx), engine_options={"memory_limit": "1GB"})
     with pytest.raises(ValueError, match=r"unknown key\(s\) \['memory'\]"):
