@@ -620,6 +620,7 @@ def inspect_transactions(
     returns: str = DEFAULT_RETURNS,
     date_format: str | None = None,
     tz=None,
+    engine_options: dict | None = None,
 ) -> DataQualityReport:
     """Report what a transaction table holds before any summary is made from it.
 
@@ -628,8 +629,11 @@ def inspect_transactions(
 
     Parameters
     ----------
-    transactions : DataFrame
-        One row per transaction.
+    transactions : DataFrame, Polars or Arrow table, path, DuckDB relation or Spark DataFrame
+        One row per transaction: a pandas DataFrame, or any input of :mod:`churnlab.engines`
+        (a Polars DataFrame or PyArrow table; a path to a Parquet or CSV file, or a glob of
+        them, and a DuckDB relation, summarised by DuckDB out of core; a Spark DataFrame,
+        by :mod:`churnlab.spark`). The report is the same whatever the input.
     customer_col, date_col, amount_col : str
         Column names (``amount_col=None`` when there is no amount).
     observation_end : date-like, optional
@@ -638,6 +642,10 @@ def inspect_transactions(
         The returns policy the summaries will apply (:data:`RETURNS_POLICIES`).
     date_format, tz
         As in :func:`churnlab.rfm_summary`.
+    engine_options : dict, optional
+        Settings of the DuckDB engine for files and relations: ``memory_limit`` (a size such
+        as ``"4GB"``; default half of the machine's memory), ``temp_directory`` (where DuckDB
+        spills beyond it) and ``threads``; see :mod:`churnlab.engines`.
 
     Returns
     -------
@@ -656,6 +664,10 @@ def inspect_transactions(
     >>> report.ok
     True
     """
+    if engine_options is not None or not isinstance(transactions, pd.DataFrame):
+        from churnlab.engines import dispatch  # files, relations, Polars, Arrow, Spark
+
+        return dispatch(inspect_transactions, locals())
     check_returns(returns)
     problems: list[str] = []
     require_dataframe(transactions, "transactions")
