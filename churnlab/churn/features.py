@@ -448,10 +448,16 @@ def _add_bgnbd(X: pd.DataFrame, rfm: pd.DataFrame, t: float) -> None:
     fit; they are new customers: alive (dropout only follows a repeat purchase) and expected
     to buy the unconditional E[X(t)] (FHL 2005, eq. 9).
     """
-    from churnlab.models import BetaGeo
+    from churnlab.models import BetaGeo, ConvergenceError
 
     born = rfm["T"].to_numpy() > 0
-    model = BetaGeo().fit(rfm[born])
+    try:
+        model = BetaGeo().fit(rfm[born])
+    except (ValueError, ConvergenceError) as err:
+        raise ValueError(
+            f"bgnbd=True: the BG/NBD features cannot be computed at this cutoff: {err}\n"
+            "Pass bgnbd=False to build the data set without p_alive and expected_purchases."
+        ) from err
     p_alive = np.ones(len(rfm))
     expected = np.full(len(rfm), float(model.expected_purchases(t)))
     p_alive[born] = model.probability_alive(rfm[born]).to_numpy()

@@ -33,7 +33,14 @@ from churnlab._validation import (
     epoch_day,
 )
 from churnlab.engines.sources import file_sources, source_kind
-from churnlab.transactions import ReturnsWarning, _money, check_returns
+from churnlab.transactions import (
+    NOT_FINITE,
+    NOT_NUMBERS,
+    NOT_NUMBERS_HINT,
+    ReturnsWarning,
+    _money,
+    check_returns,
+)
 
 #: Share of the machine's memory DuckDB may use when ``memory_limit`` is not given.
 DEFAULT_MEMORY_FRACTION = 0.5
@@ -473,20 +480,18 @@ def _date_rules(db: _Database, date_col: str, date_format, tz) -> tuple[str, lis
 
 
 def _number_rules(db: _Database, column: str) -> tuple[str, list[_Check]]:
-    """SQL for a numeric column as DOUBLE and its checks (as ``_finite_numbers``)."""
+    """SQL for a numeric column as DOUBLE and its checks (as the pandas path's ``_numbers``)."""
     c = _quote(column)
     kind = _type_kind(db.types[column])
-    if kind == "bool":
-        return "NULL", [_Check(column, "booleans where numbers are expected", "true")]
+    if kind in ("bool", "text"):  # text is refused, not cast: numbers stored as text included
+        return "NULL", [_Check(column, NOT_NUMBERS, "true", hint=NOT_NUMBERS_HINT)]
     if kind in ("int", "float", "decimal"):
         value = f"CAST({c} AS DOUBLE)"
-    elif kind == "text":
-        value = f"TRY_CAST({c} AS DOUBLE)"
     else:
         message = f"column '{column}' holds {db.types[column]} values: numbers are expected"
         return "NULL", [_Check(column, "", None, message=message)]
-    bad = f"({value} IS NULL OR NOT isfinite({value}))"
-    return value, [_Check(column, "values that are not finite numbers", bad)]
+    bad = f"(NOT isfinite({value}))"
+    return value, [_Check(column, NOT_FINITE, bad)]
 
 
 def _require_columns(db: _Database, columns: list[str]) -> None:

@@ -306,6 +306,8 @@ def calibration_holdout_split(
     if amount_col is None:
         out = out.drop(columns=["monetary_value_cal", "monetary_value_holdout"])
     out.attrs["time_unit"] = time_unit
+    out.attrs["calibration_end"] = str(np.datetime64(cal_end, "D"))
+    out.attrs["observation_end"] = str(np.datetime64(obs_end, "D"))
     return out
 
 
@@ -468,12 +470,16 @@ def _churn_features(result, cut_day, unit, windows, trend_window, quantity) -> d
     has_gap = n_gaps > 0
     safe = np.maximum(n_gaps, 1)
     mean = (_ints(result, "last_day") - _ints(result, "first_day")) / safe / unit
-    # the variance of the gaps in days is (n * sum(g^2) - sum(g)^2) / n^2 (exact in SQL)
-    std = np.sqrt(np.maximum(_floats(result, "spread"), 0.0)) / safe / unit
+    # the sample variance of the gaps in days is (n * sum(g^2) - sum(g)^2) / (n (n - 1)), with
+    # the spread n * sum(g^2) - sum(g)^2 exact in SQL (churnlab.stats.gap_statistics: ddof=1,
+    # defined from two gaps; 0 where undefined, as in the pandas path)
+    two = n_gaps >= 2
+    pairs = np.maximum(n_gaps * (n_gaps - 1), 1)
+    std = np.sqrt(np.maximum(_floats(result, "spread"), 0.0) / pairs) / unit
     out["ipt_mean"] = np.where(has_gap, mean, 0.0)
-    out["ipt_std"] = np.where(has_gap, std, 0.0)
+    out["ipt_std"] = np.where(two, std, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["ipt_cv"] = np.where(has_gap & (mean > 0), std / np.where(mean > 0, mean, 1.0), 0.0)
+        out["ipt_cv"] = np.where(two & (mean > 0), std / np.where(mean > 0, mean, 1.0), 0.0)
     for w in windows:
         out[f"purchases_{w}d"] = _ints(result, f"p{w}")
         out[f"spend_{w}d"] = _floats(result, f"s{w}")
