@@ -32,7 +32,7 @@ from churnlab._validation import (
     require_columns,
     require_dataframe,
 )
-from churnlab.models._base import check_time_unit, read_columns
+from churnlab.models import check_time_unit, read_columns
 from churnlab.rfm import DAYS_PER_YEAR, unit_days
 
 __all__ = ["DAYS_PER_YEAR", "customer_lifetime_value", "retention_priorities", "value_deciles"]

@@ -43,7 +43,7 @@ from churnlab._validation import (
     require_columns,
     require_dataframe,
 )
-from churnlab.models._base import check_time_unit, read_columns
+from churnlab.models import check_time_unit, read_columns
 from churnlab.results import Result
 from churnlab.rfm import unit_days
 from churnlab.transactions import DEFAULT_RETURNS, read_transactions

@@ -46,7 +46,7 @@ from churnlab.contractual.cohorts import (
     survivors_table,
     time_unit_of,
 )
-from churnlab.models._base import LikelihoodModel, wsum
+from churnlab.models import LikelihoodModel, wsum
 from churnlab.results import Result
 
 #: sBG estimates for the "regular" cohort of Fader & Hardie (2007), fitted on years 1-7 of

@@ -4,11 +4,21 @@ Continuous time: BG/NBD (:class:`BetaGeo`), MBG/NBD (:class:`ModifiedBetaGeo`) a
 (:class:`ParetoNBD`); discrete opportunities: BG/BB (:class:`BetaGeoBetaBinomial`); spend:
 Gamma-Gamma (:class:`GammaGamma`).
 
+The machinery every model shares is public for code that builds on it (the diagnostics, CLV,
+the contractual models): :class:`LikelihoodModel`, :func:`read_columns`,
+:func:`check_time_unit`, :func:`wsum`.
+
 Intervals for their forecasts (:mod:`churnlab.models.uncertainty`): :func:`parameter_draws`,
 :func:`prediction_interval`, :func:`clv_interval`, :func:`predictive_total_interval`.
 """
 
-from churnlab.models._base import ConvergenceError
+from churnlab.models._base import (
+    ConvergenceError,
+    LikelihoodModel,
+    check_time_unit,
+    read_columns,
+    wsum,
+)
 from churnlab.models.beta_geo import (
     CDNOW_BGNBD_PUBLISHED,
     CDNOW_BGNBD_PUBLISHED_LOG_LIKELIHOOD,
@@ -53,14 +63,18 @@ __all__ = [
     "BetaGeo",
     "BetaGeoBetaBinomial",
     "ConvergenceError",
+    "LikelihoodModel",
     "GammaGamma",
     "ModifiedBetaGeo",
     "ParetoNBD",
     "SpendFrequencyCorrelation",
     "TotalInterval",
+    "check_time_unit",
     "clv_interval",
     "parameter_draws",
     "prediction_interval",
     "predictive_total_interval",
+    "read_columns",
     "spend_frequency_correlation",
+    "wsum",
 ]

@@ -310,7 +310,7 @@ class BetaGeoBetaBinomial(LikelihoodModel):
             [x[inverse], t_x[inverse], n[inverse], t_rows.astype(float)], np.ones(len(inverse))
         )
         value = self._expected(xu, tu, nu, hu)[inv2]
-        return pd.Series(value, index=index, name="expected_purchases")
+        return pd.Series(value, index=index, name="conditional_expected_purchases")
 
     def _expected(self, x, t_x, n, t):
         a, b, g, d = self.params_.to_numpy()

@@ -282,9 +282,9 @@ class ModifiedBetaGeo(LikelihoodModel):
         (xu, Tu, tu), _, inverse = collapse_rows([x, T, t], np.ones(len(x)))
         value = _expected_if_alive(r, alpha, a, b + 1.0, xu, Tu, tu)[inverse]
         if given_alive:
-            return pd.Series(value, index=index, name="expected_purchases_if_alive")
+            return pd.Series(value, index=index, name="conditional_expected_purchases_if_alive")
         value = value * expit(-self._log_odds_dropped(x, t_x, T))
-        return pd.Series(value, index=index, name="expected_purchases")
+        return pd.Series(value, index=index, name="conditional_expected_purchases")
 
     def expected_purchases(self, t):
         """Unconditional expected repeat purchases E[X(t)] of a new customer.

@@ -554,7 +554,7 @@ class ParetoNBD(LikelihoodModel):
         x, t_x, T, index = self._history(frequency, recency, T)
         value = self._if_alive(time_argument(t), x, T)
         value = value * np.exp(self._log_probability_alive(x, t_x, T))
-        return pd.Series(value, index=index, name="expected_purchases")
+        return pd.Series(value, index=index, name="conditional_expected_purchases")
 
     def conditional_expected_purchases_if_alive(
         self, t, frequency, recency=None, T=None
@@ -580,7 +580,7 @@ class ParetoNBD(LikelihoodModel):
         """
         x, _, T, index = self._history(frequency, recency, T)
         value = self._if_alive(time_argument(t), x, T)
-        return pd.Series(value, index=index, name="expected_purchases_if_alive")
+        return pd.Series(value, index=index, name="conditional_expected_purchases_if_alive")
 
     def _if_alive(self, t, x, T):
         r, alpha, s, beta = self.params_.to_numpy()

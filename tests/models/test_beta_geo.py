@@ -356,7 +356,9 @@ def test_expectation_if_alive_is_eq10_without_p_alive(fitted, cdnow):
     # eq. (10) = P(alive) x the bracket; Hardie's spreadsheet: 1.226 for x=2, t_x=30.43,
     # T=38.86, t=39 at the CDNOW estimates.
     if_alive = fitted.conditional_expected_purchases_if_alive(39, cdnow)
-    assert if_alive.name == "expected_purchases_if_alive" and if_alive.index.equals(cdnow.index)
+    assert if_alive.name == "conditional_expected_purchases_if_alive"
+    assert fitted.conditional_expected_purchases(39, cdnow).name == "conditional_expected_purchases"
+    assert if_alive.index.equals(cdnow.index)
     np.testing.assert_allclose(
         if_alive * fitted.probability_alive(cdnow),
         fitted.conditional_expected_purchases(39, cdnow),

@@ -614,7 +614,9 @@ def test_parameter_recovery_on_simulated_customers():
 
 def test_conditional_expectation_is_p_alive_times_the_expectation_if_alive(fitted, cdnow):
     if_alive = fitted.conditional_expected_purchases_if_alive(39, cdnow)
-    assert if_alive.name == "expected_purchases_if_alive" and if_alive.index.equals(cdnow.index)
+    assert if_alive.name == "conditional_expected_purchases_if_alive" and if_alive.index.equals(
+        cdnow.index
+    )
     np.testing.assert_allclose(
         if_alive * fitted.probability_alive(cdnow),
         fitted.conditional_expected_purchases(39, cdnow),
