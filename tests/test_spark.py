@@ -263,8 +263,13 @@ def test_score_checks_its_arguments_and_zero_spend(spark, cdnow_summaries):
     free = to_spark(
         spark,
         pd.DataFrame(
-            {"customer_id": [1, 2], "frequency": [2, 1], "recency": [3.0, 2.0],
-             "T": [5.0, 4.0], "monetary_value": [0.0, 12.0]}  # fmt: skip
+            {
+                "customer_id": [1, 2],
+                "frequency": [2, 1],
+                "recency": [3.0, 2.0],
+                "T": [5.0, 4.0],
+                "monetary_value": [0.0, 12.0],
+            }  # fmt: skip
         ),
     )
     with pytest.warns(UserWarning, match="1 repeat buyer"):
@@ -333,8 +338,10 @@ def test_the_returns_rules_on_a_hand_made_table(spark):
         ([True, False, True], {}),
         # ISO text with offsets: each row's own wall-clock day, or its day in tz
         (["2024-01-10T00:30:00+01:00", "2024-07-10T00:30:00+02:00", "2024-03-01"], {}),
-        (["2024-01-10T00:30:00+01:00", "2024-07-10T00:30:00+02:00", "2024-03-01T23:00:00-02:00"],
-         {"tz": "UTC"}),
+        (
+            ["2024-01-10T00:30:00+01:00", "2024-07-10T00:30:00+02:00", "2024-03-01T23:00:00-02:00"],
+            {"tz": "UTC"},
+        ),
     ],
 )
 def test_dates_are_read_as_on_one_machine(spark, dates, args):

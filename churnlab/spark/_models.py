@@ -287,7 +287,7 @@ def score(
     >>> first = scores.orderBy("customer_id").limit(1).toPandas()
     >>> first[["customer_id", "probability_alive", "expected_purchases"]].round(3)
        customer_id  probability_alive  expected_purchases
-    0            1              0.727               0.890
+    0            1              0.727               1.226
     """
     data = require_spark_frame(data, "data")
     needed = ["frequency", "recency", "T"] + (["monetary_value"] if spend_model else [])

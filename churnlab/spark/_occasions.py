@@ -135,9 +135,7 @@ def day_records(
         before = ordered.rowsBetween(Window.unboundedPreceding, -1)
         occasion_day = F.when(F.col("buy_rows") > 0, F.col(DAY))
         previous = F.last(occasion_day, ignorenulls=True).over(before)
-        records = records.withColumn(
-            "gap", F.when(F.col("buy_rows") > 0, F.col(DAY) - previous)
-        )
+        records = records.withColumn("gap", F.when(F.col("buy_rows") > 0, F.col(DAY) - previous))
     return records
 
 

@@ -407,7 +407,9 @@ def read_transactions(
         checks += number_checks
 
     aggregates = [F.count(F.lit(1)).alias("n")]
-    aggregates += [F.count(F.when(check.condition, 1)).alias(f"c{i}") for i, check in enumerate(checks)]
+    aggregates += [
+        F.count(F.when(check.condition, 1)).alias(f"c{i}") for i, check in enumerate(checks)
+    ]
     valid_day = F.when(~dates.missing, dates.day)
     aggregates += [F.min(valid_day).alias("first"), F.max(valid_day).alias("last")]
     if any(check.hint_from_range for check in checks):
@@ -456,4 +458,3 @@ def read_transactions(
         n_returns=int(stats.get("neg") or 0),
         n_purchases_until=None if until is None else int(stats["until"]),
     )
-

@@ -22,13 +22,13 @@ from pyspark.sql import functions as F
 
 from churnlab._validation import as_timestamp, epoch_day
 from churnlab.churn.features import (
+    DEFAULT_WINDOWS,
     LABEL_NAME,
     _add_bgnbd,
     _check_windows,
     _join_attributes,
     horizon_days,
 )
-from churnlab.churn.features import DEFAULT_WINDOWS
 from churnlab.rfm import unit_days
 from churnlab.spark._models import add_bgnbd, with_time_unit
 from churnlab.spark._occasions import (
@@ -64,9 +64,7 @@ def _rfm_columns(prefix: str, end_day: int, unit: float) -> dict[str, Column]:
     first, last = F.col(f"{prefix}first"), F.col(f"{prefix}last")
     frequency = F.greatest(days - 1, F.lit(0)).cast("long")
     # amounts are never negative (the returns policy), so the difference is >= 0 up to rounding
-    repeat_spend = F.greatest(
-        F.col(f"{prefix}total") - F.col(f"{prefix}first_amount"), F.lit(0.0)
-    )
+    repeat_spend = F.greatest(F.col(f"{prefix}total") - F.col(f"{prefix}first_amount"), F.lit(0.0))
     return {
         "frequency": frequency,
         "recency": (last - first) / F.lit(unit),
@@ -296,9 +294,7 @@ date_format, tz
     _require_customers(table, cal_end, calibration_end, "calibration_end")
     periods = [
         Period(None, cal_end, f"the calibration period to {day_name(cal_end)}"),
-        Period(
-            cal_end + 1, obs_end, f"the holdout {day_name(cal_end + 1)} to {day_name(obs_end)}"
-        ),
+        Period(cal_end + 1, obs_end, f"the holdout {day_name(cal_end + 1)} to {day_name(obs_end)}"),
     ]
     if returns == "error":
         refuse_returns(table, periods)
@@ -496,8 +492,9 @@ trend_window, bgnbd, attributes, data_end, returns, date_format, tz
         "time_since_last_purchase": (F.lit(cut_day) - F.col("p0_last")) / F.lit(unit),
         "ipt_mean": F.when(n_gaps > 0, mean).otherwise(0.0),
         "ipt_std": F.when(n_gaps > 0, std).otherwise(0.0),
-        "ipt_cv": F.when((n_gaps > 0) & (mean > 0), std / F.when(mean > 0, mean).otherwise(1.0))
-        .otherwise(0.0),
+        "ipt_cv": F.when(
+            (n_gaps > 0) & (mean > 0), std / F.when(mean > 0, mean).otherwise(1.0)
+        ).otherwise(0.0),
     }
     for w in windows:
         features[f"purchases_{w}d"] = F.col(f"n_{w}").cast("long")
