@@ -134,6 +134,11 @@ def test_make_churn_dataset_equals_the_pandas_path(tables, name, returns):
     frame, sdf = tables[name]
     cutoff, horizon = ("1997-09-30", "39W") if name.startswith("cdnow") else (RETAIL_CUTOFF, "26W")
     args = dict(quantity_col="quantity", returns=returns)
+    if name == "cdnow-sample":  # attributes are joined on the driver, as on one machine
+        ids = frame["customer_id"].unique()
+        args["attributes"] = pd.DataFrame(
+            {"region_code": (ids % 5).astype(float)}, index=pd.Index(ids, name="customer_id")
+        )
     (X0, y0), expected_warnings = run(lambda: make_churn_dataset(frame, cutoff, horizon, **args))
     (X1, y1), got_warnings = run(lambda: cs.make_churn_dataset(sdf, cutoff, horizon, **args))
     assert_same_frame(X1, X0)
@@ -143,6 +148,16 @@ def test_make_churn_dataset_equals_the_pandas_path(tables, name, returns):
     assert X1.attrs == X0.attrs
     assert params1 == pytest.approx(params0, rel=1e-12)
     assert {"p_alive", "avg_quantity", "ipt_cv", "trend_90d", "spend_180d"} <= set(X1.columns)
+
+
+def test_churn_dataset_refuses_a_label_window_past_the_data(tables):
+    frame, sdf = tables["retail"]
+    with pytest.raises(ValueError) as expected:
+        make_churn_dataset(frame, "2024-10-01", "26W")
+    with pytest.raises(ValueError) as got:
+        cs.make_churn_dataset(sdf, "2024-10-01", "26W")
+    assert str(got.value) == str(expected.value)
+    assert "runs past the end of the data (2024-12-31)" in str(got.value)
 
 
 @pytest.mark.parametrize(("name", "returns"), CASES + [("retail", "error")])
@@ -304,9 +319,10 @@ def same_or_same_error(spark, tx, **args):
 def test_the_returns_rules_on_a_hand_made_table(spark):
     # customer 1: the case (100, -100, 0 on three days); 2: refunds of the latest
     # purchase on or before them, a same-day return and a return before any purchase (3);
-    # 4: refunded more than it cost; 5: only returns; 6: a free order only
+    # 4: refunded more than it cost; 5: only returns; 10: a free order only. Text ids: "c10"
+    # sorts between "c1" and "c2"
     tx = frame(
-        [1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 4, 4, 4, 5, 6],
+        [f"c{i}" for i in [1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 4, 4, 4, 5, 10]],
         ["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-01", "2024-01-10", "2024-01-12",
          "2024-01-20", "2024-01-20", "2024-01-05", "2024-01-06", "2024-01-01", "2024-01-05",
          "2024-01-06", "2024-01-09", "2024-01-30"],
@@ -317,8 +333,9 @@ def test_the_returns_rules_on_a_hand_made_table(spark):
         got = same_or_same_error(
             spark, tx, observation_end="2024-01-31", time_unit="D", returns=returns
         )
-        assert 5 not in got.index and got.loc[6].tolist() == [0, 0.0, 1.0, 0.0]
-    assert got.loc[2, "monetary_value"] == pytest.approx((25.0 + 20.0) / 2)  # net
+        assert got.index.tolist() == ["c1", "c10", "c2", "c3", "c4"]  # c5: only returns
+        assert got.loc["c10"].tolist() == [0, 0.0, 1.0, 0.0]
+    assert got.loc["c2", "monetary_value"] == pytest.approx((25.0 + 20.0) / 2)  # net
     message = same_or_same_error(spark, tx, returns="error")
     assert "6 return row(s)" in message and "-168.00" in message
 
@@ -331,7 +348,7 @@ def test_the_returns_rules_on_a_hand_made_table(spark):
         ([1704067200, 1705276800, 1706745600], {"date_format": "unix_s"}),
         ([1704067200000, 1705276800000, 1706745600000], {"date_format": "unix_ms"}),
         ([45292.0, 45306.5, 45323.0], {"date_format": "excel"}),
-        (["01/02/2024", "15/02/2024", "20/02/2024"], {"date_format": "%d/%m/%Y"}),
+        (["1/2/2024", "15/02/2024", "20/2/2024"], {"date_format": "%d/%m/%Y"}),
         (["2024-01-01", "2024-13-45", "2024-01-03"], {}),  # does not parse
         (["2024-01-01", "9999-12-31", "1970-01-01"], {}),  # sentinels
         (["2024-01-01", None, "2024-01-03"], {}),  # missing
@@ -383,6 +400,16 @@ def test_bad_amounts_name_the_column(spark, amounts, problem):
     tx = frame([1, 1, 2], ["2024-01-01", "2024-01-02", "2024-01-03"], amounts)
     message = same_or_same_error(spark, tx)
     assert message.startswith(f"column 'amount': {problem}")
+
+
+def test_inspect_lists_what_will_be_refused_without_raising(spark):
+    tx = frame([1, 1, 2, 2], [20240101, 20240115, 20240201, 20240201], [10.0, 20.0, 5.0, 5.0])
+    expected = churnlab.inspect_transactions(tx)
+    got = cs.inspect_transactions(to_spark(spark, tx))
+    assert not got.ok
+    assert got.problems[0].splitlines()[0] == expected.problems[0].splitlines()[0]
+    assert (got.rows, got.customers, got.duplicate_rows) == (4, 2, 1)
+    assert (expected.rows, expected.customers, expected.duplicate_rows) == (4, 2, 1)
 
 
 def test_errors_show_at_most_ten_rows_and_name_missing_columns(spark):

@@ -24,13 +24,16 @@ The rules are those of :mod:`churnlab.transactions` and :func:`churnlab._validat
 Every refusal is a ValueError naming the column, counting the rows and showing up to
 :data:`~churnlab._validation.MAX_ROWS_SHOWN` of them, with the hint the pandas path gives.
 
-One difference is stated rather than hidden: pandas guesses the layout of non-ISO text
+Two differences are stated rather than hidden. pandas guesses the layout of non-ISO text
 (``"01/31/2024"``) from the first value; on a cluster a guess could differ between partitions,
-so such text needs ``date_format=``.
+so such text needs ``date_format=``. And a ``date_format=`` whose numeric fields touch
+(``"%Y%m%d"``) needs zero-padded values (``"20240105"``): pandas also reads ``"202415"``,
+which could be January 5 or a day in a later month, Spark refuses it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,6 +87,10 @@ _STRFTIME_TO_SPARK = {
 }
 
 
+#: Two-digit directives that strftime also reads without the leading zero.
+_UNPADDED = frozenset("mdHIMS")
+
+
 def spark_pattern(date_format: str) -> str:
     """The Spark datetime pattern of a strftime pattern (``"%Y%m%d"`` -> ``"yyyyMMdd"``).
 
@@ -91,10 +98,11 @@ def spark_pattern(date_format: str) -> str:
     from text would have to be kept per row, which Spark's timestamps do not do; give such a
     column as ISO text (offsets are read) or as a timestamp column.
 
-    >>> spark_pattern("%d.%m.%Y %H:%M")
-    "dd'.'MM'.'yyyy' 'HH':'mm"
+    >>> spark_pattern("%d.%m.%Y %H:%M"), spark_pattern("%Y%m%d")
+    ("d'.'M'.'yyyy' 'H':'m", 'yyyyMMdd')
     """
     out, literal, i = [], "", 0
+    directive = re.compile(r"%[^%]")
     while i < len(date_format):
         char = date_format[i]
         if char != "%":
@@ -114,10 +122,16 @@ def spark_pattern(date_format: str) -> str:
                 f"use {', '.join('%' + c for c in _STRFTIME_TO_SPARK)}, or convert the column "
                 "to a date or timestamp column first"
             )
+        after_directive = bool(out) and not literal
         if literal:
             out.append("'" + literal.replace("'", "''") + "'")
             literal = ""
-        out.append(_STRFTIME_TO_SPARK[code])
+        letters = _STRFTIME_TO_SPARK[code]
+        if code in _UNPADDED and not after_directive and not directive.match(date_format, i):
+            # strftime reads "1" and "01" alike; one letter does too, unless the field touches
+            # another ("%Y%m%d"), where only fixed widths can be split
+            letters = letters[0]
+        out.append(letters)
     if literal:
         out.append("'" + literal.replace("'", "''") + "'")
     return "".join(out)
