@@ -2,8 +2,9 @@
 
 Data flows one way: transactions (read once, by :mod:`churnlab.transactions`; see
 :func:`inspect_transactions`) -> :func:`rfm_summary` -> purchase and spend models
-(:class:`BetaGeo`, :class:`GammaGamma`) -> :func:`customer_lifetime_value` -> decisions and
-figures.
+(:class:`BetaGeo`, :class:`ModifiedBetaGeo`, :class:`ParetoNBD`, :class:`BetaGeoBetaBinomial`;
+:class:`GammaGamma`; chosen with :func:`compare_models`) -> :func:`customer_lifetime_value` ->
+decisions and figures.
 
 Subpackages and modules, by question:
 
@@ -14,37 +15,76 @@ Subpackages and modules, by question:
   leak rate, value at risk), :mod:`churnlab.nps`, :mod:`churnlab.loyalty` (loyalty matrix,
   ladder, customer types), :mod:`churnlab.concentration`, :mod:`churnlab.complaints`;
 - what retention is worth: :mod:`churnlab.economics`;
-- data and simulators: :mod:`churnlab.datasets`; figures: :mod:`churnlab.plots`.
+- subscriptions (contractual retention): :mod:`churnlab.contractual` (cohort survival counts,
+  the shifted-beta-geometric model, residual lifetime value, Kaplan-Meier);
+- data and simulators: :mod:`churnlab.datasets`; figures: :mod:`churnlab.plots`;
+- the contract every result object keeps (``table``, ``to_frame()``, the notebook view):
+  :mod:`churnlab.results`; statistics shared across modules: :mod:`churnlab.stats`.
 """
 
-from churnlab import (
-    churn,
-    complaints,
-    concentration,
-    datasets,
-    defection,
-    diagnostics,
-    economics,
-    loyalty,
-    nps,
-    plots,
-)
+import importlib
+
 from churnlab.clv import customer_lifetime_value
-from churnlab.models import BetaGeo, GammaGamma
+from churnlab.compare import ModelComparison, compare_models
+from churnlab.models import (
+    BetaGeo,
+    BetaGeoBetaBinomial,
+    GammaGamma,
+    ModifiedBetaGeo,
+    ParetoNBD,
+)
 from churnlab.rfm import TIME_UNITS, calibration_holdout_split, rfm_summary
 from churnlab.transactions import DataQualityReport, inspect_transactions
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "BetaGeo",
-    "DataQualityReport",
-    "GammaGamma",
-    "TIME_UNITS",
-    "calibration_holdout_split",
+#: Subpackages loaded on first use (``churnlab.churn``, ``from churnlab import plots``), so that
+#: ``import churnlab`` does not pay for scikit-learn, scipy.stats and matplotlib up front.
+_LAZY = (
     "churn",
     "complaints",
     "concentration",
+    "contractual",
+    "datasets",
+    "defection",
+    "diagnostics",
+    "economics",
+    "loyalty",
+    "nps",
+    "plots",
+    "report",
+    "results",
+    "stats",
+)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module = importlib.import_module(f"churnlab.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'churnlab' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = [
+    "BetaGeo",
+    "BetaGeoBetaBinomial",
+    "DataQualityReport",
+    "GammaGamma",
+    "ModelComparison",
+    "ModifiedBetaGeo",
+    "ParetoNBD",
+    "TIME_UNITS",
+    "calibration_holdout_split",
+    "churn",
+    "compare_models",
+    "complaints",
+    "concentration",
+    "contractual",
     "customer_lifetime_value",
     "datasets",
     "defection",
@@ -54,5 +94,7 @@ __all__ = [
     "loyalty",
     "nps",
     "plots",
+    "results",
     "rfm_summary",
+    "stats",
 ]

@@ -2,11 +2,19 @@
 
 Every check raises a :class:`ValueError` that names the column (or argument), says what is
 wrong, shows up to ``MAX_ROWS_SHOWN`` offending rows and, where there is one, suggests the fix.
-Nothing here drops or coerces data silently.
+Nothing here drops or coerces data silently: booleans and text are never taken for numbers.
+
+Arguments of the public API go through one checker each: :func:`check_number` (a single
+number within bounds, ``integer=True`` for counts), :func:`check_level` (a confidence level in
+(0, 1)), :func:`check_probability` (a share in [0, 1]), :func:`check_numbers` (a number or an
+array of them), :func:`as_float_array` (a numeric column), :func:`check_customer_ids` (no
+missing, mixed-type or, where required, repeated ids) and :func:`align_to` (a Series put in
+another's customer order, never matched by position).
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -295,8 +303,12 @@ def epoch_day(stamp: pd.Timestamp) -> int:
 
 
 def as_float_array(values, name: str) -> np.ndarray:
-    """One-dimensional float array from a Series / array / list, rejecting NaN and infinities."""
-    array = np.asarray(values, dtype=float)
+    """One-dimensional float array from a Series / array / list, rejecting NaN and infinities.
+
+    Text and booleans are refused (a ValueError naming ``name`` and showing those rows), not
+    converted.
+    """
+    array = _to_float(values, name)
     if array.ndim != 1:
         array = array.reshape(-1)
     bad = ~np.isfinite(array)
@@ -308,7 +320,9 @@ def as_float_array(values, name: str) -> np.ndarray:
 def _as_frame(values, name: str) -> pd.DataFrame:
     if isinstance(values, pd.Series):
         return values.rename(name).to_frame()
-    return pd.DataFrame({name: np.asarray(values).reshape(-1)})
+    if isinstance(values, pd.Index):
+        return pd.DataFrame({name: values.to_numpy()})
+    return pd.DataFrame({name: np.asarray(values, dtype=object).reshape(-1)})
 
 
 def check_rfm(frequency, recency=None, T=None, monetary_value=None) -> None:
@@ -379,3 +393,357 @@ def check_rfm(frequency, recency=None, T=None, monetary_value=None) -> None:
                 m <= 0,
                 "Fit spend models on repeat buyers with positive spend only.",
             )
+
+
+# --------------------------------------------------------------------------------------------
+# Argument checks shared by the whole public API: single numbers, levels, probabilities,
+# arrays of numbers and customer ids. Each names the argument; none converts text or booleans.
+# --------------------------------------------------------------------------------------------
+
+
+def _not_a_number(value) -> str | None:
+    """Why ``value`` is not a real number (booleans and text are not), or None when it is."""
+    if isinstance(value, (bool, np.bool_)):
+        return f"the boolean {bool(value)!r} (booleans are not numbers here)"
+    if isinstance(value, (str, bytes)):
+        return f"the text {value!r}; convert it to a number first"
+    if value is None:
+        return "None"
+    if not isinstance(value, numbers.Real):
+        return f"{type(value).__name__} {value!r}"
+    return None
+
+
+def _range_text(low, high, low_open: bool, high_open: bool) -> str:
+    if low is not None and high is not None:
+        return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    if low is not None:
+        return f"{'above' if low_open else 'at least'} {low:g}"
+    if high is not None:
+        return f"{'below' if high_open else 'at most'} {high:g}"
+    return ""
+
+
+def _outside_text(low, high, low_open: bool, high_open: bool) -> str:
+    """Describe the values the bounds exclude: 'outside [0, 1]', 'below 0', 'at or above 1'."""
+    if low is not None and high is not None:
+        return f"outside {_range_text(low, high, low_open, high_open)[3:]}"
+    if low is not None:
+        return f"{'at or below' if low_open else 'below'} {low:g}"
+    return f"{'at or above' if high_open else 'above'} {high:g}"
+
+
+def _outside(x, low, high, low_open: bool, high_open: bool):
+    """Where ``x`` (a number or an array) falls outside the given bounds."""
+    bad = np.zeros(np.shape(x), dtype=bool)
+    if low is not None:
+        bad |= (x <= low) if low_open else (x < low)
+    if high is not None:
+        bad |= (x >= high) if high_open else (x > high)
+    return bad
+
+
+def check_number(
+    value,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+    hint: str = "",
+) -> float | int:
+    """One finite number within the given bounds, else a ValueError naming ``name``.
+
+    Booleans and text are refused, not converted; ``integer=True`` asks for a whole number
+    (a count) and returns an ``int``. The bounds are closed unless ``low_open`` /
+    ``high_open``; ``hint`` is appended to the message.
+
+    >>> check_number(3, "n_groups", low=1, integer=True)
+    3
+    >>> check_number(True, "margin")
+    Traceback (most recent call last):
+    ...
+    ValueError: margin must be a number, got the boolean True (booleans are not numbers here)
+    >>> check_number(1.5, "level", low=0, high=1, low_open=True, high_open=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: level must be a number in (0, 1), got level=1.5
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    what = "a whole number" if integer else "a number"
+    problem = _not_a_number(value)
+    if problem is not None:
+        if np.ndim(value) > 0 and not isinstance(value, (str, bytes)):
+            problem = f"{type(value).__name__} of {np.size(value)} values"
+            what = "a single number"
+        raise ValueError(f"{name} must be {what}, got {problem}" + (f". {hint}" if hint else ""))
+    span = _range_text(low, high, low_open, high_open)
+    requirement = f"{what} {span}".strip()
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {name}={value!r}")
+    if integer and value != np.floor(value):
+        raise ValueError(f"{name} must be {requirement} (a count), got {name}={value!r}")
+    if _outside(value, low, high, low_open, high_open):
+        raise ValueError(
+            f"{name} must be {requirement}, got {name}={value!r}" + (f". {hint}" if hint else "")
+        )
+    return int(value) if integer else float(value)
+
+
+def check_level(level, name: str = "level") -> float:
+    """A confidence level strictly between 0 and 1 (0.95 for a 95% interval).
+
+    >>> check_level(0.9)
+    0.9
+    """
+    return check_number(
+        level, name, low=0, high=1, low_open=True, high_open=True, hint="For example 0.95."
+    )
+
+
+def check_probability(value, name: str) -> float:
+    """A probability or share within [0, 1].
+
+    >>> check_probability(0.3, "accept_rate")
+    0.3
+    """
+    return check_number(value, name, low=0, high=1)
+
+
+_NUMERIC_OBJECTS = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "empty"})
+
+
+def not_numbers(values) -> np.ndarray:
+    """Mask of the entries of ``values`` that are text, booleans or other non-numbers.
+
+    Missing values (None, NaN, pd.NA) are not flagged: they are a separate error.
+
+    >>> not_numbers(pd.Series([1, "2", True, None])).tolist()
+    [False, True, True, False]
+    """
+    dtype = getattr(values, "dtype", None)
+    if dtype is None:
+        values = np.asarray(values, dtype=object)
+        dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return np.ones(np.size(values), dtype=bool)
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
+        return np.zeros(np.size(values), dtype=bool)
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = values.to_numpy(dtype=object)
+    flat = np.asarray(values, dtype=object).reshape(-1)
+    if pd.api.types.infer_dtype(flat, skipna=True) in _NUMERIC_OBJECTS:
+        return np.zeros(len(flat), dtype=bool)
+    return _text_or_bool_rows(flat)
+
+
+def _text_or_bool_rows(flat: np.ndarray) -> np.ndarray:
+    """Entries of an object array that are neither real numbers nor missing values."""
+    return np.fromiter(
+        (
+            not (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)))
+            and _not_a_number(v) is not None
+            for v in flat
+        ),
+        dtype=bool,
+        count=len(flat),
+    )
+
+
+def _refuse(values, name: str, bad: np.ndarray, what: str) -> None:
+    fail(
+        name,
+        f"{what} where numbers are expected",
+        _as_frame(values, name),
+        bad,
+        "Convert the values to numbers first (e.g. pd.to_numeric for numbers stored as text); "
+        "booleans are not numbers here.",
+    )
+
+
+def _to_float(values, name: str) -> np.ndarray:
+    """Float array of ``values`` (NaN for missing); text, booleans and dates are refused."""
+    if isinstance(values, (pd.Series, pd.Index)):
+        dtype = values.dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            _refuse(values, name, np.ones(len(values), bool), "booleans")
+        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
+            return values.to_numpy(dtype=float, na_value=np.nan)
+        if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+            array = values.to_numpy(dtype=object)
+        else:
+            raise ValueError(
+                f"{name} must hold numbers, got values of dtype {dtype}; convert them first"
+            )
+    else:
+        # a list keeps each element as given: numpy would turn [True, 2.5] into [1.0, 2.5]
+        array = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+        if array.dtype.kind in "iuf":
+            return np.asarray(array, dtype=float)
+        if array.dtype.kind == "b":
+            _refuse(values, name, np.ones(array.size, bool), "booleans")
+        if array.dtype.kind not in "OUS":
+            raise ValueError(
+                f"{name} must hold numbers, got values of dtype {array.dtype}; convert them first"
+            )
+        array = array.astype(object)
+    flat = array.reshape(-1)
+    if pd.api.types.infer_dtype(flat, skipna=True) not in _NUMERIC_OBJECTS:
+        bad = _text_or_bool_rows(flat)
+        if bad.any():
+            plain = all(isinstance(v, (str, bytes, bool, np.bool_)) for v in flat[bad])
+            what = "text or booleans" if plain else "values that are not numbers"
+            _refuse(values, name, bad, what)
+    numeric = pd.to_numeric(pd.Series(flat, dtype=object)).to_numpy(dtype=float, na_value=np.nan)
+    return numeric.reshape(array.shape)
+
+
+def check_numbers(
+    values,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+) -> float | int | np.ndarray:
+    """A number, or an array of numbers, within bounds (as :func:`check_number`).
+
+    A single number comes back as a float (int with ``integer=True``); an array-like as a
+    float array of the same shape. Text, booleans, NaN and infinities are refused, and the
+    offending rows are shown.
+
+    >>> check_numbers([0.2, 0.5], "churn_rate", low=0, high=1)
+    array([0.2, 0.5])
+    >>> check_numbers([0.2, 1.5], "churn_rate", low=0, high=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: column 'churn_rate': values outside [0, 1] in 1 row(s):
+       churn_rate
+    1         1.5
+    """
+    if np.ndim(values) == 0 and not isinstance(values, (pd.Series, pd.Index)):
+        return check_number(
+            values,
+            name,
+            low=low,
+            high=high,
+            low_open=low_open,
+            high_open=high_open,
+            integer=integer,
+        )
+    array = _to_float(values, name)
+    if array.size == 0:
+        raise ValueError(f"{name} is empty")
+    flat = array.reshape(-1)
+    frame = _as_frame(values, name)
+    bad = ~np.isfinite(flat)
+    if bad.any():
+        fail(name, "NaN or infinite values", frame, bad)
+    if integer and (flat != np.floor(flat)).any():
+        fail(name, "values that are not whole numbers (counts)", frame, flat != np.floor(flat))
+    bad = _outside(flat, low, high, low_open, high_open)
+    if bad.any():
+        fail(name, f"values {_outside_text(low, high, low_open, high_open)}", frame, bad)
+    return array
+
+
+def _id_family(value) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return "missing"
+    if isinstance(value, (bool, np.bool_)):
+        return "boolean"
+    if isinstance(value, numbers.Number):
+        return "numeric"
+    if isinstance(value, str):
+        return "text"
+    return type(value).__name__
+
+
+def check_customer_ids(ids, column: str, *, unique: bool = False):
+    """Refuse missing customer ids, ids of mixed types and (with ``unique``) repeated ids.
+
+    ``ids`` is an id column (Series) or an index. Ids of mixed types, such as the number 1
+    and the text ``'2'`` in one column, usually come from reading files differently: the
+    same customer may then appear twice (``1`` and ``'1'``) and ids cannot be sorted. The
+    error shows the rows of the less common type. Returns ``ids`` unchanged.
+
+    >>> check_customer_ids(pd.Series([1, 2, "3"]), "customer_id")
+    Traceback (most recent call last):
+    ...
+    ValueError: column 'customer_id': customer ids of mixed types (2 numeric, 1 text) in 1 row(s):
+      customer_id
+    2           3
+    All ids must have one type: convert the column, e.g. ids.astype(str) ...
+    """
+    if isinstance(ids, pd.Index):
+        frame = pd.DataFrame({column: ids.to_numpy()})
+    elif isinstance(ids, pd.Series):
+        frame = ids.rename(column).to_frame()
+    else:
+        raise TypeError(f"{column}: customer ids must be a Series or an Index")
+    missing = np.asarray(pd.isna(ids), dtype=bool)
+    if missing.any():
+        fail(column, "missing customer ids (NaN/None)", frame, missing, "Every row needs an id.")
+    if pd.api.types.is_object_dtype(ids.dtype):
+        values = ids.to_numpy(dtype=object)
+        if pd.api.types.infer_dtype(values, skipna=True) in ("mixed-integer", "mixed"):
+            families = np.array([_id_family(v) for v in values], dtype=object)
+            kinds, counts = np.unique(families.astype(str), return_counts=True)
+            if len(kinds) > 1:
+                main = kinds[np.argmax(counts)]
+                found = ", ".join(f"{c} {k}" for k, c in zip(kinds, counts, strict=True))
+                fail(
+                    column,
+                    f"customer ids of mixed types ({found})",
+                    frame,
+                    families != main,
+                    "All ids must have one type: convert the column, e.g. ids.astype(str) "
+                    "(or pd.to_numeric(ids) if every id is a number).",
+                )
+    if unique:
+        duplicated = np.asarray(ids.duplicated(keep=False), dtype=bool)
+        if duplicated.any():
+            fail(
+                column,
+                "duplicate customer ids",
+                frame,
+                duplicated,
+                "Each customer must appear once: aggregate or de-duplicate first.",
+            )
+    return ids
+
+
+def _first_ids(index: pd.Index, k: int = MAX_ROWS_SHOWN) -> str:
+    shown = index[:k].tolist()
+    more = f" and {len(index) - k} more" if len(index) > k else ""
+    return f"{len(index)} id(s): {shown}{more}"
+
+
+def align_to(values: pd.Series, like: pd.Index, name: str, like_name: str) -> pd.Series:
+    """``values`` reordered to the customer ids ``like`` (an index), never matched by position.
+
+    Both must hold the same customers, each once; the error lists the ids found on one side
+    only.
+
+    >>> align_to(pd.Series([1, 0], index=["b", "a"]), pd.Index(["a", "b"]), "y", "X").tolist()
+    [0, 1]
+    """
+    if values.index.equals(like):
+        return values
+    check_customer_ids(values.index, f"{name} index", unique=True)
+    check_customer_ids(like, f"{like_name} index", unique=True)
+    missing = like[~like.isin(values.index)]
+    extra = values.index[~values.index.isin(like)]
+    if len(missing) or len(extra):
+        raise ValueError(
+            f"{name} is indexed by other customers than {like_name}: ids in {like_name} but "
+            f"not in {name}: {_first_ids(missing)}; ids in {name} but not in {like_name}: "
+            f"{_first_ids(extra)}. Pass both with the same customer ids, e.g. "
+            f"{name}.reindex({like_name}.index) after checking why they differ."
+        )
+    return values.reindex(like)

@@ -25,7 +25,13 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from churnlab._validation import fail, require_columns, require_dataframe
+from churnlab._validation import (
+    as_float_array,
+    check_number,
+    fail,
+    require_columns,
+    require_dataframe,
+)
 from churnlab.models._base import read_columns
 from churnlab.rfm import DAYS_PER_YEAR, unit_days
 
@@ -114,6 +120,11 @@ def customer_lifetime_value(
     >>> clv.head(3).round(2).tolist()
     [36.75, 4.7, 8.45]
     """
+    horizon = check_number(horizon, "horizon", low=0, low_open=True)
+    step = check_number(step, "step", low=0, low_open=True)
+    discount_rate = check_number(
+        discount_rate, "discount_rate", low=-1, low_open=True, hint="An annual rate: 0.10 = 10%."
+    )
     require_dataframe(data, "data")
     require_columns(data, _COLUMNS, "data")
     days = unit_days(time_unit)
@@ -128,11 +139,6 @@ def customer_lifetime_value(
         raise ValueError(
             f"time_unit={time_unit!r} but the purchase model was fitted on data in {fitted!r}"
         )
-    for name, value in (("horizon", horizon), ("step", step)):
-        if not np.isfinite(value) or value <= 0:
-            raise ValueError(f"{name} must be a positive number of periods, got {value!r}")
-    if not np.isfinite(discount_rate) or discount_rate <= -1:
-        raise ValueError(f"discount_rate must be an annual rate above -1, got {discount_rate!r}")
     n_steps = horizon / step
     K = int(round(n_steps))
     if K < 1 or abs(n_steps - K) > 1e-9 * max(1.0, n_steps):
@@ -218,13 +224,12 @@ def value_deciles(values: pd.Series, *, n_groups: int = 10) -> pd.DataFrame:
     """
     if not isinstance(values, pd.Series):
         raise TypeError(f"values must be a pandas Series, got {type(values).__name__}")
-    if isinstance(n_groups, bool) or not isinstance(n_groups, (int, np.integer)) or n_groups < 1:
-        raise ValueError(f"n_groups must be a positive integer, got {n_groups!r}")
-    array = values.to_numpy(float)
-    frame = values.rename(values.name or "value").to_frame()
-    bad = ~np.isfinite(array) | (array < 0)
+    n_groups = check_number(n_groups, "n_groups", low=1, integer=True)
+    name = str(values.name or "value")
+    array = as_float_array(values, name)
+    bad = array < 0
     if bad.any():
-        fail(str(frame.columns[0]), "negative, missing or infinite values", frame, bad)
+        fail(name, "negative values", values.rename(name).to_frame(), bad)
     if len(array) < n_groups:
         raise ValueError(f"{len(array)} customers cannot be cut into n_groups={n_groups} groups")
     ordered = array[np.argsort(-array, kind="stable")]
@@ -302,9 +307,8 @@ def retention_priorities(
     157                 29    37.71  38.00     0.97               0.01          742.16
     1981                17    28.43  28.86     0.95               0.06          492.41
     """
+    silence = check_number(silence, "silence", low=0, hint="A number of periods.")
     check_is_fitted(model, "params_")
-    if not np.isfinite(silence) or silence < 0:
-        raise ValueError(f"silence must be a non-negative number of periods, got {silence!r}")
     require_dataframe(data, "data")
     columns, _ = read_columns(_HISTORY, data, {"recency": None, "T": None})
     x, t_x, T = (columns[name] for name in _HISTORY)
@@ -312,15 +316,10 @@ def retention_priorities(
         raise TypeError(f"clv must be a pandas Series, got {type(clv).__name__}")
     if not clv.index.equals(data.index):
         raise ValueError("clv must be indexed like data (same customers in the same order)")
-    value = clv.to_numpy(float)
-    bad = ~np.isfinite(value) | (value < 0)
+    value = as_float_array(clv, "clv")
+    bad = value < 0
     if bad.any():
-        fail(
-            "clv",
-            "negative, missing or infinite lifetime values",
-            clv.rename("clv").to_frame(),
-            bad,
-        )
+        fail("clv", "negative lifetime values", clv.rename("clv").to_frame(), bad)
     index = data.index
     frequency = pd.Series(x, index=index, name="frequency")
     recency = pd.Series(t_x, index=index, name="recency")

@@ -13,8 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from churnlab._validation import fail, require_columns, require_dataframe, require_no_nan
-from churnlab.nps import html_result
+from churnlab._validation import (
+    check_customer_ids,
+    check_number,
+    fail,
+    require_columns,
+    require_dataframe,
+    require_no_nan,
+)
+from churnlab.results import Result
 
 __all__ = [
     "TOLD_BY_DISSATISFIED",
@@ -25,18 +32,19 @@ __all__ = [
     "complaint_iceberg",
 ]
 
-#: "Only about one in ten dissatisfied customers bothers to complain" (domain.md, Complaints).
+#: "Only about one in ten dissatisfied customers bothers to complain" (docs/domain.md, Complaints).
 UNHAPPY_PER_COMPLAINT: float = 10.0
-#: "A dissatisfied customer tells about ten others" (domain.md, Complaints) ...
+#: "A dissatisfied customer tells about ten others" (docs/domain.md, Complaints) ...
 TOLD_BY_DISSATISFIED: float = 10.0
-#: ... "another source: eleven" (domain.md, Complaints).
+#: ... "another source: eleven" (docs/domain.md, Complaints).
 TOLD_BY_DISSATISFIED_ALT: float = 11.0
-#: "A customer whose complaint was resolved stays and tells about five" (domain.md, Complaints).
+#: "A customer whose complaint was resolved stays and tells about five" (docs/domain.md,
+#: Complaints).
 TOLD_BY_RESOLVED: float = 5.0
 
 
 @dataclass(frozen=True)
-class ComplaintIceberg:
+class ComplaintIceberg(Result):
     """Complaints seen, unhappy customers estimated, and word of mouth.
 
     ``table`` (one row per group, or ``"all"``): ``complaints``, ``complainants`` (distinct
@@ -52,16 +60,14 @@ class ComplaintIceberg:
     told_by_dissatisfied: float
     told_by_resolved: float
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
+    def _html_title(self) -> str:
+        return "Complaint iceberg"
 
-    def _repr_html_(self) -> str:
-        return html_result(
-            "Complaint iceberg",
-            self.table,
+    def _html_notes(self) -> str:
+        return (
             f"{self.unhappy_per_complaint:g} unhappy customers per complainant; a dissatisfied "
             f"customer tells {self.told_by_dissatisfied:g}, a resolved one "
-            f"{self.told_by_resolved:g}",
+            f"{self.told_by_resolved:g}"
         )
 
 
@@ -99,28 +105,29 @@ def complaint_iceberg(
     >>> t[["complainants", "resolved", "unresolved", "estimated_unhappy", "silent_unhappy"]]
          complainants  resolved  unresolved  estimated_unhappy  silent_unhappy
     all             3         2           1               30.0            27.0
+    >>> # by hand: (1 unresolved + 27 silent) x 10 told = 280; 2 resolved x 5 told = 10
     >>> t[["negative_reach", "positive_reach"]]
          negative_reach  positive_reach
     all           280.0            10.0
     """
+    unhappy_per_complaint = check_number(
+        unhappy_per_complaint,
+        "unhappy_per_complaint",
+        low=1,
+        hint="Complainants are unhappy customers themselves.",
+    )
+    told_by_dissatisfied = check_number(told_by_dissatisfied, "told_by_dissatisfied", low=0)
+    told_by_resolved = check_number(told_by_resolved, "told_by_resolved", low=0)
     require_dataframe(complaints, "complaints")
     cols = [customer_col, resolved_col] + ([by] if by else [])
     require_columns(complaints, cols, "complaints")
+    check_customer_ids(complaints[customer_col], customer_col)
     require_no_nan(complaints, cols)
     res = complaints[resolved_col]
     if not pd.api.types.is_bool_dtype(res):
         bad = ~res.isin([True, False]).to_numpy()
         if bad.any():
             fail(resolved_col, "values that are not True/False", complaints, bad)
-    for name, val in [
-        ("unhappy_per_complaint", unhappy_per_complaint),
-        ("told_by_dissatisfied", told_by_dissatisfied),
-        ("told_by_resolved", told_by_resolved),
-    ]:
-        if not np.isfinite(val) or val < 0:
-            raise ValueError(f"{name}={val!r} must be a non-negative number")
-    if unhappy_per_complaint < 1:
-        raise ValueError("unhappy_per_complaint must be at least 1 (complainants are unhappy)")
     keys = [by] if by else []
     frame = pd.DataFrame({"customer": complaints[customer_col], "resolved": res.astype(bool)})
     frame["group"] = complaints[by].to_numpy() if by else "all"

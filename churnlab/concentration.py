@@ -19,34 +19,49 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from churnlab._validation import as_float_array, fail
-from churnlab.nps import html_result
+from churnlab._validation import as_float_array, check_customer_ids, check_number, fail
+from churnlab.results import Result
 
 __all__ = [
     "KEY_ACCOUNT_THRESHOLD",
     "PARETO_CUSTOMER_SHARE",
     "PARETO_VALUE_SHARE",
+    "TABLE_ROWS",
     "Concentration",
     "concentration",
 ]
 
-#: "About 20% of customers usually bring about 80% of turnover" (domain.md, Retention economics).
+#: "About 20% of customers usually bring about 80% of turnover" (docs/domain.md, Retention
+#: economics).
 PARETO_CUSTOMER_SHARE: float = 0.20
 PARETO_VALUE_SHARE: float = 0.80
+#: Row labels of :attr:`Concentration.table`, the same whatever the arguments.
+TABLE_ROWS: tuple[str, ...] = (
+    "share of top fraction",
+    "share of top customer",
+    "share of top 5 customers",
+    "Gini coefficient",
+)
 #: Share of value held by one customer above which :func:`concentration` warns of key-account
 #: risk (a default for the analyst to set; the domain notes give no figure).
 KEY_ACCOUNT_THRESHOLD: float = 0.10
 
 
 @dataclass(frozen=True)
-class Concentration:
+class Concentration(Result):
     """How concentrated value is across customers.
 
     ``lorenz``: the Lorenz curve (customers sorted from the smallest, ``customer_share`` and
     cumulative ``value_share`` from (0, 0) to (1, 1)); ``top_share``: share of value held by the
     top ``top_fraction`` of customers; ``top1_share`` and ``top5_share``: share held by the
     largest and the five largest customers; ``gini``: the Gini coefficient (0 equal, towards 1
-    one customer holds everything); ``table``: these figures with the 80/20 rule of thumb.
+    one customer holds everything).
+
+    ``table`` holds these figures in rows whose labels never change with the arguments:
+    ``share of top fraction`` (``top_share``), ``share of top customer``, ``share of top 5
+    customers`` and ``Gini coefficient``; columns ``customer_share`` (the share of customers
+    the row is about: ``top_fraction``, 1/n, 5/n), ``value`` and ``rule_of_thumb`` (80% for
+    the top 20%, the key-account threshold for the top customer).
     """
 
     lorenz: pd.DataFrame
@@ -59,11 +74,8 @@ class Concentration:
     key_account_threshold: float
     table: pd.DataFrame = field(repr=False)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        return html_result(f"Concentration (Gini {self.gini:.3f})", self.table)
+    def _html_title(self) -> str:
+        return f"Concentration (Gini {self.gini:.3f})"
 
 
 def concentration(
@@ -98,19 +110,25 @@ def concentration(
 
     Examples
     --------
+    Five customers worth 1, 2, 3, 4 and 10 (total 20): the top 20% is the customer worth 10,
+    half the value; Gini = 2 (1 + 4 + 9 + 16 + 50) / (5 x 20) - 6 / 5 = 0.4.
+
     >>> c = concentration(pd.Series([1.0, 2.0, 3.0, 4.0, 10.0]), key_account_threshold=0.6)
     >>> c.top_share, c.top1_share, round(c.gini, 3)
     (0.5, 0.5, 0.4)
+    >>> c.table.loc["share of top fraction", ["customer_share", "value"]].tolist()
+    [0.2, 0.5]
     """
     if not isinstance(values, pd.Series):
         raise TypeError("values must be a pandas Series indexed by customer id")
-    if not 0 < top_fraction <= 1:
-        raise ValueError(f"top_fraction={top_fraction!r} must be in (0, 1]")
-    if not 0 < key_account_threshold <= 1:
-        raise ValueError(f"key_account_threshold={key_account_threshold!r} must be in (0, 1]")
+    top_fraction = check_number(top_fraction, "top_fraction", low=0, high=1, low_open=True)
+    key_account_threshold = check_number(
+        key_account_threshold, "key_account_threshold", low=0, high=1, low_open=True
+    )
     x = as_float_array(values, values.name or "values")
     if len(x) == 0:
         raise ValueError("values is empty")
+    check_customer_ids(values.index, "values", unique=True)
     neg = x < 0
     if neg.any():
         fail(
@@ -144,20 +162,15 @@ def concentration(
             UserWarning,
             stacklevel=2,
         )
+    pareto = PARETO_VALUE_SHARE if np.isclose(top_fraction, PARETO_CUSTOMER_SHARE) else np.nan
     table = pd.DataFrame(
         {
+            "customer_share": [top_fraction, 1 / n, min(5, n) / n, np.nan],
             "value": [top_share, top1, top5, gini],
-            "rule_of_thumb": [PARETO_VALUE_SHARE, key_account_threshold, np.nan, np.nan],
+            "rule_of_thumb": [pareto, key_account_threshold, np.nan, np.nan],
         },
-        index=[
-            f"share of top {top_fraction:.0%}",
-            "share of top customer",
-            "share of top 5 customers",
-            "Gini coefficient",
-        ],
+        index=pd.Index(list(TABLE_ROWS), name="measure"),
     )
-    if not np.isclose(top_fraction, PARETO_CUSTOMER_SHARE):
-        table.loc[f"share of top {top_fraction:.0%}", "rule_of_thumb"] = np.nan
     return Concentration(
         lorenz=lorenz,
         top_fraction=float(top_fraction),

@@ -39,14 +39,20 @@ import pandas as pd
 from scipy import stats
 
 from churnlab._validation import (
+    as_float_array,
     as_timestamp,
+    check_customer_ids,
+    check_level,
+    check_number,
+    check_numbers,
+    check_probability,
     fail,
     parse_dates,
     require_columns,
     require_dataframe,
-    require_no_nan,
 )
-from churnlab.nps import html_result
+from churnlab.results import Result
+from churnlab.stats import wilson_interval
 from churnlab.transactions import DEFAULT_RETURNS, read_transactions
 
 #: The five defection-reason categories, in the benchmark's order.
@@ -83,10 +89,10 @@ LABELS = {
 #: is a relationship problem, 15% is lost in fair competition).
 CONTROLLABLE: tuple[str, ...] = ("staff_indifference", "product_dissatisfaction")
 
-#: The yearly defection ("leak") rate should stay under 10% (domain notes, retention economics).
+#: The yearly defection ("leak") rate should stay under 10% (domain notes, retention economics);
+#: a typical business loses about 20% a year
+#: (:data:`churnlab.economics.TYPICAL_ANNUAL_CHURN_RATE`).
 LEAK_CEILING = 0.10
-#: A typical business loses about 20% of its customers a year (domain notes).
-TYPICAL_YEARLY_LOSS = 0.20
 
 #: Closed exit-interview answers and their category. The questions follow the domain notes:
 #: price or quality? a competitor's better offer? inadequate response? broken promise?
@@ -147,7 +153,7 @@ def _check_mapping(mapping: Mapping[str, str], name: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class CodedSurvey:
+class CodedSurvey(Result):
     """Exit-survey answers coded to the five categories.
 
     Attributes
@@ -171,13 +177,14 @@ class CodedSurvey:
         """Count and share of all answers per category (unmapped included)."""
         return pd.DataFrame({"count": self.counts, "share": self.counts / self.counts.sum()})
 
-    def _repr_html_(self) -> str:
+    def _html_title(self) -> str:
+        return "Coded exit survey"
+
+    def _html_notes(self) -> str:
         n_un = int(self.counts[UNMAPPED])
-        return html_result(
-            "Coded exit survey",
-            self.table,
+        return (
             f"{int(self.counts.sum())} answers, {n_un} unmapped "
-            f"({', '.join(f'{k}: {v}' for k, v in self.unmapped_answers.items()) or 'none'})",
+            f"({', '.join(f'{k}: {v}' for k, v in self.unmapped_answers.items()) or 'none'})"
         )
 
 
@@ -228,7 +235,7 @@ def code_exit_survey(
     require_dataframe(survey, "survey")
     columns = [customer_col, answer_col] + ([comment_col] if comment_col else [])
     require_columns(survey, columns, "survey")
-    require_no_nan(survey, [customer_col])
+    check_customer_ids(survey[customer_col], customer_col)
     dup = survey[customer_col].duplicated(keep=False).to_numpy()
     if dup.any():
         fail(
@@ -305,43 +312,40 @@ def multinomial_interval(counts, level: float = 0.95, method: str = "goodman") -
     for each share on its own (``A = chi2_1(level)``). Both solve
     ``(p - n_i/N)^2 = A p (1 - p) / N`` for ``p``:
 
-        (A + 2 n_i +- sqrt(A (A + 4 n_i (N - n_i) / N))) / (2 (N + A)).
+        (A + 2 n_i +- sqrt(A (A + 4 n_i (N - n_i) / N))) / (2 (N + A)),
+
+    so Goodman's interval is Wilson's (:func:`churnlab.stats.wilson_interval`) at the level
+    ``1 - (1 - level) / k``.
 
     Examples
     --------
+    50 of 100: A = 1.959964^2, (A + 100 -+ sqrt(A (A + 100))) / (2 (100 + A)) = 0.5 -+ 0.0962.
+
     >>> multinomial_interval([50, 50], method="wilson").round(4)
        share  ci_lower  ci_upper
     0    0.5    0.4038    0.5962
     1    0.5    0.4038    0.5962
     """
-    n = np.asarray(counts, dtype=float)
-    if n.ndim != 1 or len(n) < 2 or (n < 0).any() or not np.isfinite(n).all() or n.sum() <= 0:
-        raise ValueError(
-            f"counts must be two or more non-negative counts with a positive sum, got {counts!r}"
-        )
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    if np.ndim(counts) != 1 or len(counts) < 2:
+        raise ValueError(f"counts must be two or more counts, got {counts!r}")
+    n = check_numbers(counts, "counts", low=0, integer=True)
+    if n.sum() <= 0:
+        raise ValueError(f"counts must have a positive sum, got {counts!r}")
+    level = check_level(level)
     if method == "goodman":
-        A = stats.chi2.ppf(1 - (1 - level) / len(n), 1)
+        each = 1 - (1 - level) / len(n)
     elif method == "wilson":
-        A = stats.chi2.ppf(level, 1)
+        each = level
     else:
         raise ValueError(f"method={method!r}: use 'goodman' or 'wilson'")
     N = n.sum()
-    half = np.sqrt(A * (A + 4 * n * (N - n) / N))
+    lower, upper = wilson_interval(n, N, each)
     index = counts.index if isinstance(counts, pd.Series) else None
-    return pd.DataFrame(
-        {
-            "share": n / N,
-            "ci_lower": np.clip((A + 2 * n - half) / (2 * (N + A)), 0, 1),
-            "ci_upper": np.clip((A + 2 * n + half) / (2 * (N + A)), 0, 1),
-        },
-        index=index,
-    )
+    return pd.DataFrame({"share": n / N, "ci_lower": lower, "ci_upper": upper}, index=index)
 
 
 @dataclass(frozen=True)
-class BenchmarkComparison:
+class BenchmarkComparison(Result):
     """Observed reason mix against the benchmark.
 
     ``table`` is indexed by reason (the five categories, then ``'unmapped'``) with columns
@@ -359,16 +363,14 @@ class BenchmarkComparison:
     level: float
     method: str
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
+    def _html_title(self) -> str:
+        return "Reason mix against the benchmark"
 
-    def _repr_html_(self) -> str:
-        return html_result(
-            "Reason mix against the benchmark",
-            self.table,
+    def _html_notes(self) -> str:
+        return (
             f"chi2 = {self.chi2:.1f} on {self.dof} df, p = {self.p_value:.3g}; "
             f"{self.n_coded} coded answers, {self.n_unmapped} unmapped (not in the test); "
-            f"{self.level:.0%} {self.method} intervals",
+            f"{self.level:.0%} {self.method} intervals"
         )
 
 
@@ -376,7 +378,7 @@ def _counts_of(counts) -> pd.Series:
     if isinstance(counts, CodedSurvey):
         counts = counts.counts
     if isinstance(counts, Mapping):
-        counts = pd.Series(counts, dtype=float)
+        counts = pd.Series(counts)
     if not isinstance(counts, pd.Series):
         raise TypeError(
             f"counts must be a Series, dict or CodedSurvey, got {type(counts).__name__}"
@@ -387,8 +389,8 @@ def _counts_of(counts) -> pd.Series:
             f"counts has unknown reasons {unknown}; code the answers to {list(CATEGORIES)} "
             f"(or '{UNMAPPED}') first, e.g. with code_exit_survey"
         )
-    values = counts.astype(float)
-    bad = ~np.isfinite(values.to_numpy()) | (values.to_numpy() < 0) | (values % 1 != 0).to_numpy()
+    values = pd.Series(as_float_array(counts, "count"), index=counts.index)
+    bad = (values.to_numpy() < 0) | (values % 1 != 0).to_numpy()
     if bad.any():
         fail("count", "counts that are not non-negative integers", values.to_frame("count"), bad)
     return values.reindex([*CATEGORIES, UNMAPPED], fill_value=0).astype(np.int64)
@@ -431,11 +433,13 @@ def compare_to_benchmark(
     >>> round(result.chi2, 2), result.dof, result.p_value < 1e-6
     (85.37, 4, True)
     """
+    level = check_level(level)
     n = _counts_of(counts)
     bench = BENCHMARK if benchmark is None else benchmark
-    if not isinstance(bench, pd.Series) or sorted(bench.index) != sorted(CATEGORIES):
+    if not isinstance(bench, pd.Series) or sorted(map(str, bench.index)) != sorted(CATEGORIES):
         raise ValueError(f"benchmark must be a Series indexed by {list(CATEGORIES)}")
-    bench = bench.reindex(list(CATEGORIES)).astype(float)
+    bench = bench.reindex(list(CATEGORIES))
+    bench = pd.Series(as_float_array(bench, "benchmark"), index=bench.index)
     if (bench <= 0).any() or not np.isclose(bench.sum(), 1.0):
         raise ValueError(f"benchmark shares must be positive and sum to 1, got {bench.to_dict()}")
     coded = n[list(CATEGORIES)]
@@ -527,15 +531,8 @@ def revenue_before(
     """
     if not isinstance(dates, pd.Series):
         raise TypeError("dates must be a Series of dates indexed by customer id")
-    if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or days <= 0:
-        raise ValueError(f"days must be a positive whole number of days, got {days!r}")
-    if not dates.index.is_unique:
-        fail(
-            "dates",
-            "duplicate customer ids",
-            dates.to_frame("date"),
-            dates.index.duplicated(keep=False),
-        )
+    days = check_number(days, "days", low=1, integer=True)
+    check_customer_ids(dates.index, "dates", unique=True)
     table = read_transactions(
         transactions,
         customer_col=customer_col,
@@ -559,7 +556,7 @@ def revenue_before(
 
 
 @dataclass(frozen=True)
-class ValueAtRisk:
+class ValueAtRisk(Result):
     """Lost customers and lost value per reason.
 
     ``table`` is indexed by reason (the five categories, then ``'unmapped'``): ``customers``,
@@ -569,9 +566,6 @@ class ValueAtRisk:
 
     table: pd.DataFrame
     value_name: str
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
 
     def pareto(self, measure: str = "value") -> pd.DataFrame:
         """The coded reasons sorted by ``measure`` ('value' or 'customers'), largest first,
@@ -592,8 +586,8 @@ class ValueAtRisk:
             raise ValueError(f"among={among!r}: give reasons from {list(CATEGORIES)}")
         return str(order[order.isin(among)][0])
 
-    def _repr_html_(self) -> str:
-        return html_result(f"Lost customers and lost {self.value_name} by reason", self.table)
+    def _html_title(self) -> str:
+        return f"Lost customers and lost {self.value_name} by reason"
 
 
 def value_at_risk(categories, value: pd.Series, *, value_name: str | None = None) -> ValueAtRisk:
@@ -618,6 +612,7 @@ def value_at_risk(categories, value: pd.Series, *, value_name: str | None = None
     >>> cats = pd.Series(["competition", "staff_indifference", "staff_indifference"],
     ...                  index=[1, 2, 3])
     >>> var = value_at_risk(cats, pd.Series([100.0, 50.0, 30.0], index=[1, 2, 3]))
+    >>> # by hand: staff indifference lost 50 + 30 = 80 of 180 (0.444), competition 100 of 180
     >>> var.table.loc[["staff_indifference", "competition"], ["customers", "value_share"]].round(3)
                         customers  value_share
     reason
@@ -637,13 +632,8 @@ def value_at_risk(categories, value: pd.Series, *, value_name: str | None = None
             unknown,
             f"Use {list(CATEGORIES)} or '{UNMAPPED}'.",
         )
-    if not categories.index.is_unique:
-        fail(
-            "categories",
-            "duplicate customer ids",
-            categories.to_frame("category"),
-            categories.index.duplicated(keep=False),
-        )
+    check_customer_ids(categories.index, "categories", unique=True)
+    check_customer_ids(value.index, "value", unique=True)
     missing = ~categories.index.isin(value.index)
     if missing.any():
         fail(
@@ -653,10 +643,8 @@ def value_at_risk(categories, value: pd.Series, *, value_name: str | None = None
             missing,
             "Give every coded customer a value (0 if none).",
         )
-    v = value.reindex(categories.index).astype(float)
-    bad = ~np.isfinite(v.to_numpy())
-    if bad.any():
-        fail("value", "NaN or infinite values", v.to_frame("value"), bad)
+    v = value.reindex(categories.index)
+    v = pd.Series(as_float_array(v, "value"), index=v.index)
     order = [*CATEGORIES, UNMAPPED]
     grouped = v.groupby(categories.to_numpy())
     customers = grouped.size().reindex(order, fill_value=0).astype(np.int64)
@@ -678,7 +666,7 @@ def value_at_risk(categories, value: pd.Series, *, value_name: str | None = None
 
 
 @dataclass(frozen=True)
-class LeakRate:
+class LeakRate(Result):
     """Yearly defection ("leak") rate against the ceiling.
 
     ``table`` is indexed by calendar year: ``customers_at_start`` (active on 1 January),
@@ -695,11 +683,11 @@ class LeakRate:
         """The rate of the last complete year."""
         return float(self.table["rate"].iloc[-1])
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
+    def _html_title(self) -> str:
+        return "Yearly leak rate"
 
-    def _repr_html_(self) -> str:
-        return html_result("Yearly leak rate", self.table, f"ceiling {self.ceiling:.0%}")
+    def _html_notes(self) -> str:
+        return f"ceiling {self.ceiling:.0%}; {self.level:.0%} Wilson intervals"
 
 
 def leak_rate(
@@ -735,6 +723,8 @@ def leak_rate(
     year
     2022                   4         1  0.25
     """
+    ceiling = check_probability(ceiling, "ceiling")
+    level = check_level(level)
     require_dataframe(customers, "customers")
     require_columns(customers, [signup_col, defection_col], "customers")
     end = as_timestamp(end, "end")
@@ -765,14 +755,9 @@ def leak_rate(
             "years without active customers at the start: "
             f"{table.index[table['customers_at_start'] == 0].tolist()}"
         )
-    ci = [
-        multinomial_interval([d, n - d], level=level, method="wilson").iloc[0]
-        for n, d in zip(table["customers_at_start"], table["defected"], strict=True)
-    ]
-    ci = pd.DataFrame(ci, index=table.index)
-    table["rate"] = ci["share"]
-    table["ci_lower"] = ci["ci_lower"]
-    table["ci_upper"] = ci["ci_upper"]
+    at_start, defected = table["customers_at_start"], table["defected"]
+    table["rate"] = defected / at_start
+    table["ci_lower"], table["ci_upper"] = wilson_interval(defected, at_start, level)
     table["above_ceiling"] = table["rate"] > ceiling
     return LeakRate(table, ceiling, level)
 
@@ -781,12 +766,14 @@ def leak_rate(
 
 
 @dataclass(frozen=True)
-class ReasonCut:
+class ReasonCut(Result):
     """What cutting one reason's defections by a fraction is worth, per year.
 
-    Fields: ``reason``, ``cut``, ``reason_share`` (of coded defections), ``customers_kept``,
-    ``value_kept`` (customers kept x the reason's mean lost value), ``leak_rate_before`` and
-    ``leak_rate_after`` (NaN when no leak rate was given).
+    Fields: ``reason``, ``cut``, ``reason_share`` (of coded defections),
+    ``defectors_per_year``, ``customers_kept``, ``value_kept`` (customers kept x the reason's
+    mean lost value), ``leak_rate_before`` and ``leak_rate_after`` (NaN when no leak rate was
+    given). ``table`` is one row indexed by the reason with the other fields as columns, so
+    the tables of several cuts stack with ``pd.concat``.
     """
 
     reason: str
@@ -799,16 +786,15 @@ class ReasonCut:
     leak_rate_after: float
 
     @property
-    def table(self) -> pd.Series:
-        return pd.Series(
-            {k: getattr(self, k) for k in self.__dataclass_fields__}, name="what_if", dtype=object
+    def table(self) -> pd.DataFrame:
+        columns = [k for k in self.__dataclass_fields__ if k != "reason"]
+        return pd.DataFrame(
+            [{k: getattr(self, k) for k in columns}],
+            index=pd.Index([self.reason], name="reason"),
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.to_frame()
-
-    def _repr_html_(self) -> str:
-        return html_result(f"Cutting '{self.reason}' defections by {self.cut:.0%}", self.to_frame())
+    def _html_title(self) -> str:
+        return f"Cutting '{self.reason}' defections by {self.cut:.0%}"
 
 
 def price_reason_cut(
@@ -828,25 +814,29 @@ def price_reason_cut(
 
     Examples
     --------
+    Staff indifference is 2 of the 3 coded defections, with a mean lost value of 40: halving
+    it keeps 0.5 x 2/3 x 300 = 100 customers a year, worth 100 x 40 = 4,000, and the leak rate
+    falls to 0.15 x (1 - 0.5 x 2/3) = 0.10.
+
     >>> cats = pd.Series(["competition", "staff_indifference", "staff_indifference", "unmapped"])
     >>> var = value_at_risk(cats, pd.Series([100.0, 50.0, 30.0, 10.0]))
     >>> w = price_reason_cut(var, "staff_indifference", 0.5, defectors_per_year=300,
     ...                      leak_rate=0.15)
     >>> round(w.customers_kept, 1), round(w.value_kept, 1), round(w.leak_rate_after, 3)
     (100.0, 4000.0, 0.1)
+    >>> w.table[["cut", "customers_kept"]]
+                        cut  customers_kept
+    reason
+    staff_indifference  0.5           100.0
     """
     if not isinstance(value_at_risk, ValueAtRisk):
         raise TypeError("value_at_risk must be the result of value_at_risk()")
     if reason not in CATEGORIES:
         raise ValueError(f"reason={reason!r}: use one of {list(CATEGORIES)}")
-    if not 0 <= cut <= 1:
-        raise ValueError(f"cut must be a fraction in [0, 1], got {cut!r}")
-    if not np.isfinite(defectors_per_year) or defectors_per_year < 0:
-        raise ValueError(
-            f"defectors_per_year must be a non-negative number, got {defectors_per_year!r}"
-        )
-    if leak_rate is not None and not 0 <= leak_rate <= 1:
-        raise ValueError(f"leak_rate must be in [0, 1], got {leak_rate!r}")
+    cut = check_probability(cut, "cut")
+    defectors_per_year = check_number(defectors_per_year, "defectors_per_year", low=0)
+    if leak_rate is not None:
+        leak_rate = check_probability(leak_rate, "leak_rate")
     t = value_at_risk.table
     coded = t.loc[list(CATEGORIES), "customers"].sum()
     if coded == 0:

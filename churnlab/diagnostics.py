@@ -29,7 +29,6 @@ alternative to the Pareto/NBD model. *Marketing Science* 24(2), 275-284.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,11 +37,14 @@ from scipy import stats
 from sklearn.utils.validation import check_is_fitted
 
 from churnlab._validation import (
+    as_float_array,
+    check_number,
     fail,
     require_columns,
     require_dataframe,
 )
 from churnlab.models._base import read_columns
+from churnlab.results import Result
 from churnlab.rfm import unit_days
 from churnlab.transactions import DEFAULT_RETURNS, read_transactions
 
@@ -69,10 +71,7 @@ def _check_fitted(model) -> None:
 
 
 def _check_max_frequency(max_frequency: int) -> int:
-    integer = isinstance(max_frequency, (int, np.integer)) and not isinstance(max_frequency, bool)
-    if not integer or max_frequency < 1:
-        raise ValueError(f"max_frequency must be an integer >= 1, got {max_frequency!r}")
-    return int(max_frequency)
+    return check_number(max_frequency, "max_frequency", low=1, integer=True)
 
 
 def _bucket_labels(max_frequency: int) -> list[str]:
@@ -96,18 +95,13 @@ def _rfm_arrays(data: pd.DataFrame, suffix: str = "") -> tuple[np.ndarray, ...]:
     return tuple(columns[name] for name in _HISTORY)
 
 
-def _frame_html(title: str, lines: list[str], table: pd.DataFrame) -> str:
-    body = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-    return f"<h4>{html.escape(title)}</h4><ul>{body}</ul>{table.to_html(float_format='%.3f')}"
-
-
 # --------------------------------------------------------------------------------------------
 # period transactions: model vs actual
 # --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, repr=False)
-class PeriodTransactions:
+class PeriodTransactions(Result):
     """Customers by number of repeat transactions in the calibration period.
 
     Attributes
@@ -135,13 +129,15 @@ class PeriodTransactions:
             f"{self.table.round(1).to_string()}"
         )
 
-    def _repr_html_(self) -> str:
-        lines = [
+    def _html_title(self) -> str:
+        return "Repeat transactions in the calibration period"
+
+    def _html_notes(self) -> list[str]:
+        return [
             f"customers: {int(self.table['actual'].sum())}",
             f"chi-square: {self.chi_square:.2f} on {self.degrees_of_freedom} degrees of "
             f"freedom (p = {self.p_value:.3g})",
         ]
-        return _frame_html("Repeat transactions in the calibration period", lines, self.table)
 
 
 def period_transactions(
@@ -174,6 +170,8 @@ def period_transactions(
     >>> rfm = load_cdnow_summary()
     >>> model = BetaGeo().fit(rfm)
     >>> result = period_transactions(model, rfm)
+    >>> # actual: the CDNOW sample's counts (FHL 2005, figure 1); expected: the same as
+    >>> # lifetimes 0.11.3 at these parameters (tests/test_diagnostics.py)
     >>> result.table.round(1).head(3)
                          actual  expected
     repeat_transactions
@@ -221,11 +219,9 @@ def _unit(time_unit: str | None) -> str | None:
 
 
 def _grid(T: float, max_frequency: int, recency_step: float) -> tuple[np.ndarray, np.ndarray]:
-    if not np.isfinite(T) or T <= 0:
-        raise ValueError(f"T must be a positive customer age, got {T!r}")
+    T = check_number(T, "T", low=0, low_open=True, hint="T is a customer age.")
     max_frequency = _check_max_frequency(max_frequency)
-    if not np.isfinite(recency_step) or recency_step <= 0:
-        raise ValueError(f"recency_step must be positive, got {recency_step!r}")
+    recency_step = check_number(recency_step, "recency_step", low=0, low_open=True)
     recency = np.arange(0.0, T + 1e-9, recency_step)
     if T - recency[-1] > 1e-9:
         recency = np.append(recency, T)
@@ -233,8 +229,13 @@ def _grid(T: float, max_frequency: int, recency_step: float) -> tuple[np.ndarray
     return frequency, recency
 
 
+def _check_grid_arguments(T, max_frequency, recency_step) -> None:
+    """Refuse a bad grid before the model is asked anything."""
+    _grid(T, max_frequency, recency_step)
+
+
 def _grid_frame(values_for, T, max_frequency, recency_step, attrs) -> pd.DataFrame:
-    frequency, recency = _grid(float(T), max_frequency, float(recency_step))
+    frequency, recency = _grid(T, max_frequency, recency_step)
     xx, rr = np.meshgrid(frequency, recency)
     # frequency 0 has recency 0 by definition: other cells of that column are not customers
     valid = (xx > 0) | (rr == 0)
@@ -295,7 +296,7 @@ def frequency_recency_matrix(
     >>> from churnlab.datasets import load_cdnow_summary
     >>> model = BetaGeo().fit(load_cdnow_summary())
     >>> grid = frequency_recency_matrix(model, T=39, t=39, max_frequency=3, recency_step=13)
-    >>> grid.round(2)
+    >>> grid.round(2)  # equation (10); lifetimes 0.11.3 agrees (tests/test_diagnostics.py)
     frequency     0     1     2     3
     recency
     0.0        0.19  0.14  0.04  0.01
@@ -303,8 +304,8 @@ def frequency_recency_matrix(
     26.0        NaN  0.63  1.11  1.53
     39.0        NaN  0.72  1.37  2.03
     """
-    if not np.isfinite(t) or t <= 0:
-        raise ValueError(f"t must be a positive horizon, got {t!r}")
+    t = check_number(t, "t", low=0, low_open=True, hint="t is a forecast horizon.")
+    _check_grid_arguments(T, max_frequency, recency_step)
     _check_fitted(model)
 
     def values_for(x, t_x, age):
@@ -351,12 +352,14 @@ def probability_alive_matrix(
     >>> from churnlab import BetaGeo
     >>> from churnlab.datasets import load_cdnow_summary
     >>> model = BetaGeo().fit(load_cdnow_summary())
+    >>> # equation (13); lifetimes 0.11.3 agrees (tests/test_diagnostics.py)
     >>> probability_alive_matrix(model, T=39, max_frequency=2, recency_step=39).round(3)
     frequency    0      1      2
     recency
     0.0        1.0  0.152  0.025
     39.0       NaN  0.754  0.812
     """
+    _check_grid_arguments(T, max_frequency, recency_step)
     _check_fitted(model)
 
     def values_for(x, t_x, age):
@@ -377,18 +380,14 @@ def _holdout_predictions(model, split: pd.DataFrame) -> tuple[np.ndarray, np.nda
     require_dataframe(split, "split")
     require_columns(split, _SPLIT_COLUMNS, "split")
     x, t_x, T = _rfm_arrays(split, "_cal")
-    duration = split["duration_holdout"].to_numpy(float)
-    bad = ~np.isfinite(duration) | (duration <= 0)
+    duration = as_float_array(split["duration_holdout"], "duration_holdout")
+    bad = duration <= 0
     if bad.any():
-        fail("duration_holdout", "non-positive or missing holdout length", split, bad)
-    actual = split["frequency_holdout"].to_numpy(float)
-    if (~np.isfinite(actual) | (actual < 0)).any():
-        fail(
-            "frequency_holdout",
-            "negative or missing holdout counts",
-            split,
-            ~np.isfinite(actual) | (actual < 0),
-        )
+        fail("duration_holdout", "non-positive holdout length", split, bad)
+    actual = as_float_array(split["frequency_holdout"], "frequency_holdout")
+    bad = (actual < 0) | (actual != np.floor(actual))
+    if bad.any():
+        fail("frequency_holdout", "holdout counts that are not whole numbers >= 0", split, bad)
     horizon = duration[0] if np.all(duration == duration[0]) else duration
     predicted = model.conditional_expected_purchases(
         horizon,
@@ -452,6 +451,8 @@ def calibration_holdout_table(
     >>> from churnlab.datasets import load_cdnow
     >>> split = calibration_holdout_split(load_cdnow("sample"), "1997-09-30", "1998-06-30")
     >>> model = BetaGeo().fit(split["frequency_cal"], split["recency_cal"], split["T_cal"])
+    >>> # actual: recounts of the holdout purchases; predicted: equation (10), as lifetimes
+    >>> # 0.11.3 computes it (tests/test_diagnostics.py)
     >>> calibration_holdout_table(model, split).round(2).head(3)
                    customers  actual_mean  predicted_mean  actual_total  predicted_total
     frequency_cal
@@ -465,7 +466,7 @@ def calibration_holdout_table(
 
 
 @dataclass(frozen=True, repr=False)
-class HoldoutValidation:
+class HoldoutValidation(Result):
     """Predicted vs actual repeat transactions in a holdout period.
 
     Attributes
@@ -473,6 +474,8 @@ class HoldoutValidation:
     table : DataFrame
         Per calibration-frequency bucket (see :func:`calibration_holdout_table`), plus
         ``error_percent`` = 100 (predicted - actual) / actual of the bucket totals.
+    measures : DataFrame
+        The headline measures below in one column, ``value`` (a property).
     customers : DataFrame
         One row per customer: ``frequency_cal``, ``actual`` and ``predicted``.
     actual_total, predicted_total : float
@@ -501,8 +504,9 @@ class HoldoutValidation:
     correlation: float
     duration: float
 
-    def to_frame(self) -> pd.DataFrame:
-        """The headline measures as a one-column DataFrame."""
+    @property
+    def measures(self) -> pd.DataFrame:
+        """The headline measures as a one-column DataFrame (``value``, indexed by measure)."""
         values = {
             "customers": float(len(self.customers)),
             "holdout length": self.duration,
@@ -525,15 +529,17 @@ class HoldoutValidation:
             f"{self.table.round(3).to_string()}"
         )
 
-    def _repr_html_(self) -> str:
-        lines = [
+    def _html_title(self) -> str:
+        return "Holdout validation"
+
+    def _html_notes(self) -> list[str]:
+        return [
             f"actual {self.actual_total:,.0f}, predicted {self.predicted_total:,.1f} repeat "
             f"transactions in {self.duration:g} periods ({self.error_percent:+.1f}%)",
             f"per customer: MAE {self.mae:.3f}, RMSE {self.rmse:.3f}, "
             f"correlation {self.correlation:.3f}",
             f"bucket-weighted absolute percentage error: {self.bucket_wape:.1f}%",
         ]
-        return _frame_html("Holdout validation", lines, self.table)
 
 
 def holdout_validation(
@@ -561,6 +567,8 @@ def holdout_validation(
     >>> split = calibration_holdout_split(load_cdnow("sample"), "1997-09-30", "1998-06-30")
     >>> model = BetaGeo().fit(split["frequency_cal"], split["recency_cal"], split["T_cal"])
     >>> result = holdout_validation(model, split)
+    >>> # 1,882 repeat purchase days in the holdout (a recount of the raw data); the forecast
+    >>> # is lifetimes 0.11.3's too (tests/test_diagnostics.py)
     >>> result.actual_total, round(result.predicted_total)
     (1882.0, 1653)
     """
@@ -608,7 +616,7 @@ def holdout_validation(
 
 
 @dataclass(frozen=True, repr=False)
-class Tracking:
+class Tracking(Result):
     """Repeat transactions per period of calendar time, actual vs expected under the model.
 
     Attributes
@@ -650,14 +658,16 @@ class Tracking:
             f"error_percent={self.error_percent:.2f})"
         )
 
-    def _repr_html_(self) -> str:
+    def _html_title(self) -> str:
+        return "Tracking"
+
+    def _html_notes(self) -> str:
         last = self.table.iloc[-1]
-        lines = [
+        return (
             f"{len(self.table)} periods ({self.time_unit}); cumulative repeat transactions at "
             f"the end: actual {last['actual_cumulative']:,.0f}, expected "
             f"{last['expected_cumulative']:,.1f} ({self.error_percent:+.1f}%)"
-        ]
-        return _frame_html("Tracking", lines, self.table)
+        )
 
 
 def tracking(
@@ -717,6 +727,9 @@ def tracking(
     >>> split = calibration_holdout_split(tx, "1997-09-30", "1998-06-30")
     >>> model = BetaGeo().fit(split["frequency_cal"], split["recency_cal"], split["T_cal"])
     >>> result = tracking(model, tx, "1998-06-30", calibration_end="1997-09-30")
+    >>> # 78 weeks from 1997-01-01; 4,339 repeat purchase days (a recount of the raw data); the
+    >>> # expected total sums lifetimes 0.11.3's equation (9) over customers
+    >>> # (tests/test_diagnostics.py), as in FHL 2005, figure 3
     >>> len(result.table), int(result.table["actual_cumulative"].iloc[-1])
     (78, 4339)
     >>> round(result.table["expected_cumulative"].iloc[-1])

@@ -1,6 +1,6 @@
 """Retention economics: what churn costs, what retention earns, whether a programme pays.
 
-The rules of thumb quoted by the project's source material (``domain.md``, "Retention
+The rules of thumb quoted by the project's source material (``docs/domain.md``, "Retention
 economics" and "Loyalty") are defined once below and used as defaults; every function takes
 explicit inputs so an analyst can put their own figures in.
 
@@ -26,12 +26,16 @@ import numpy as np
 import pandas as pd
 
 from churnlab._validation import (
+    check_customer_ids,
+    check_level,
+    check_number,
+    check_numbers,
     fail,
     parse_dates,
     require_columns,
     require_dataframe,
 )
-from churnlab.nps import html_result
+from churnlab.results import Result
 from churnlab.rfm import unit_days
 from churnlab.transactions import DEFAULT_RETURNS, read_occasions
 
@@ -51,20 +55,19 @@ __all__ = [
 ]
 
 #: "Winning a new customer costs about four times as much as keeping an existing one"
-#: (domain.md, Retention economics).
+#: (docs/domain.md, Retention economics).
 ACQUISITION_TO_RETENTION_COST_RATIO: float = 4.0
-#: "A typical business loses about 20% of its customers each year" (domain.md).
+#: "A typical business loses about 20% of its customers each year" (docs/domain.md, Retention
+#: economics); the one definition of this figure in the package (see also
+#: :data:`churnlab.defection.LEAK_CEILING`, the 10% to stay under).
 TYPICAL_ANNUAL_CHURN_RATE: float = 0.20
-#: "Raising the number of regular customers by 5% ..." (domain.md; Reichheld & Sasser 1990 put
+#: "Raising the number of regular customers by 5% ..." (docs/domain.md; Reichheld & Sasser 1990 put
 #: it as a 5-point cut in the defection rate). Used as the default uplift, in points.
 RETENTION_UPLIFT_POINTS: float = 0.05
 
 
-def _nonneg(name: str, value) -> np.ndarray:
-    array = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(array)) or np.any(array < 0):
-        raise ValueError(f"{name}={value!r} must be a non-negative finite number")
-    return array
+def _nonneg(name: str, value) -> float | np.ndarray:
+    return check_numbers(value, name, low=0)
 
 
 def _scalar_or_array(x: np.ndarray):
@@ -94,10 +97,8 @@ def revenue_lost_to_churn(
     """
     n = _nonneg("customers", customers)
     v = _nonneg("revenue_per_customer", revenue_per_customer)
-    c = _nonneg("churn_rate", churn_rate)
-    if np.any(c > 1):
-        raise ValueError(f"churn_rate={churn_rate!r} must be a share between 0 and 1")
-    return _scalar_or_array(n * c * v)
+    c = check_numbers(churn_rate, "churn_rate", low=0, high=1)
+    return _scalar_or_array(np.asarray(n) * np.asarray(c) * np.asarray(v))
 
 
 def lifetime_revenue(monthly_revenue, months) -> float | np.ndarray:
@@ -112,7 +113,8 @@ def lifetime_revenue(monthly_revenue, months) -> float | np.ndarray:
     >>> lifetime_revenue(600, 36) / lifetime_revenue(600, 5)
     7.2
     """
-    return _scalar_or_array(_nonneg("monthly_revenue", monthly_revenue) * _nonneg("months", months))
+    revenue = _nonneg("monthly_revenue", monthly_revenue)
+    return _scalar_or_array(np.asarray(revenue) * np.asarray(_nonneg("months", months)))
 
 
 def keep_or_replace(
@@ -142,12 +144,14 @@ def keep_or_replace(
     saving             21000.0
     dtype: float64
     """
-    n = float(_nonneg("customers_lost", customers_lost))
-    keep = float(_nonneg("retention_cost_per_customer", retention_cost_per_customer))
+    n = check_number(customers_lost, "customers_lost", low=0)
+    keep = check_number(retention_cost_per_customer, "retention_cost_per_customer", low=0)
     if acquisition_cost_per_customer is None:
-        acquire = keep * float(_nonneg("ratio", ratio))
+        acquire = keep * check_number(ratio, "ratio", low=0)
     else:
-        acquire = float(_nonneg("acquisition_cost_per_customer", acquisition_cost_per_customer))
+        acquire = check_number(
+            acquisition_cost_per_customer, "acquisition_cost_per_customer", low=0
+        )
     return pd.Series(
         {"cost_to_keep": n * keep, "cost_to_replace": n * acquire, "saving": n * (acquire - keep)}
     )
@@ -155,7 +159,7 @@ def keep_or_replace(
 
 # --- profit effect of a retention uplift ---------------------------------------------------
 @dataclass(frozen=True)
-class RetentionProfitEffect:
+class RetentionProfitEffect(Result):
     """Customer value before and after a retention uplift, and the relative profit change."""
 
     table: pd.DataFrame
@@ -165,11 +169,8 @@ class RetentionProfitEffect:
         col = self.table["profit_change"]
         return float(col.iloc[0]) if len(col) == 1 else col
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        return html_result("Profit effect of a retention uplift", self.table)
+    def _html_title(self) -> str:
+        return "Profit effect of a retention uplift"
 
 
 def retention_profit_effect(
@@ -213,6 +214,8 @@ def retention_profit_effect(
     A low-retention business with flat margins against a high-retention one whose customers
     grow more valuable over time:
 
+    By hand, first row: q = 0.8 / 1.1, V = 100 / (1 - q) = 366.667; with 0.85, 440.000.
+
     >>> e = retention_profit_effect(retention_rate=[0.80, 0.90], margin=100,
     ...                             acquisition_cost=[0, 200], margin_growth=[0.0, 0.05])
     >>> e.table[["value_before", "value_after", "profit_change"]].round(3)
@@ -220,30 +223,19 @@ def retention_profit_effect(
     0       366.667      440.000          0.200
     1       509.677      873.171          0.713
     """
-    r, m, u, ac, d, g = np.broadcast_arrays(
-        *(
-            np.atleast_1d(np.asarray(x, dtype=float))
-            for x in (
-                retention_rate,
-                margin,
-                uplift,
-                acquisition_cost,
-                discount_rate,
-                margin_growth,
-            )
-        )
-    )
-    for name, x in {
-        "retention_rate": r,
-        "margin": m,
-        "uplift": u,
-        "acquisition_cost": ac,
-        "discount_rate": d,
-    }.items():
-        if not np.all(np.isfinite(x)) or np.any(x < 0):
-            raise ValueError(f"{name} must be non-negative and finite, got {x}")
-    if not np.all(np.isfinite(g)) or np.any(g <= -1):
-        raise ValueError(f"margin_growth must be finite and above -1, got {g}")
+    checked = {
+        "retention_rate": check_numbers(retention_rate, "retention_rate", low=0, high=1),
+        "margin": check_numbers(margin, "margin", low=0),
+        "uplift": check_numbers(uplift, "uplift", low=0, high=1),
+        "acquisition_cost": check_numbers(acquisition_cost, "acquisition_cost", low=0),
+        "discount_rate": check_numbers(discount_rate, "discount_rate", low=0),
+        "margin_growth": check_numbers(margin_growth, "margin_growth", low=-1, low_open=True),
+    }
+    try:
+        r, m, u, ac, d, g = np.broadcast_arrays(*(np.atleast_1d(x) for x in checked.values()))
+    except ValueError:
+        shapes = {k: np.shape(x) for k, x in checked.items()}
+        raise ValueError(f"the arguments cannot be broadcast together: shapes {shapes}") from None
     if np.any(r + u > 1):
         raise ValueError(f"retention_rate + uplift must stay at most 1, got {r + u}")
     q0 = r * (1 + g) / (1 + d)
@@ -279,7 +271,7 @@ def retention_profit_effect(
 
 # --- programme break-even -------------------------------------------------------------------
 @dataclass(frozen=True)
-class ProgrammeBreakEven:
+class ProgrammeBreakEven(Result):
     """Benefit against cost of a loyalty programme, and what it takes to break even."""
 
     members: float
@@ -308,12 +300,8 @@ class ProgrammeBreakEven:
         ]
         return pd.DataFrame({"value": [getattr(self, f) for f in fields]}, index=fields)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        verdict = "pays" if self.pays else "does not pay"
-        return html_result(f"Loyalty programme break-even: it {verdict}", self.table)
+    def _html_title(self) -> str:
+        return f"Loyalty programme break-even: it {'pays' if self.pays else 'does not pay'}"
 
 
 def programme_break_even(
@@ -344,20 +332,15 @@ def programme_break_even(
     ...                           cost_per_member=15, fixed_cost=10000)
     >>> be.benefit, be.cost, be.net, be.pays
     (36000.0, 25000.0, 11000.0, True)
+    >>> # by hand: (10000 / 1000 + 15) / 0.3 = 83.33; 10000 / (120 x 0.3 - 15) = 476.2
     >>> round(be.break_even_revenue_per_member, 2), round(be.break_even_members, 1)
     (83.33, 476.2)
     """
-    n = float(_nonneg("members", members))
-    if n == 0:
-        raise ValueError("members must be positive")
-    inc = float(incremental_revenue_per_member)
-    if not np.isfinite(inc):
-        raise ValueError("incremental_revenue_per_member must be finite")
-    mg = float(_nonneg("margin", margin))
-    if mg == 0 or mg > 1:
-        raise ValueError(f"margin={margin!r} must be a share in (0, 1]")
-    cpm = float(_nonneg("cost_per_member", cost_per_member))
-    fixed = float(_nonneg("fixed_cost", fixed_cost))
+    n = check_number(members, "members", low=0, low_open=True)
+    inc = check_number(incremental_revenue_per_member, "incremental_revenue_per_member")
+    mg = check_number(margin, "margin", low=0, high=1, low_open=True, hint="A share of revenue.")
+    cpm = check_number(cost_per_member, "cost_per_member", low=0)
+    fixed = check_number(fixed_cost, "fixed_cost", low=0)
     benefit = n * inc * mg
     cost = fixed + n * cpm
     per_member_net = inc * mg - cpm
@@ -373,13 +356,24 @@ def programme_break_even(
 
 
 # --- programme evaluation -------------------------------------------------------------------
+#: Rows of :attr:`ProgrammeEvaluation.table`: the programme's effect, naive and adjusted.
+EFFECTS: tuple[str, ...] = (
+    "naive_ratio",
+    "adjusted_ratio",
+    "naive_difference",
+    "adjusted_difference",
+)
+
+
 @dataclass(frozen=True)
-class ProgrammeEvaluation:
+class ProgrammeEvaluation(Result):
     """The programme's effect: naive member vs non-member comparison and the adjusted effect.
 
     ``table`` rows: ``naive_ratio`` and ``adjusted_ratio`` (members' post-join rate over the
     comparison rate), ``naive_difference`` and ``adjusted_difference`` (per member per
-    ``time_unit``); columns ``estimate, std_err, ci_lower, ci_upper`` (bootstrap).
+    ``time_unit``); columns ``estimate, std_err, ci_lower, ci_upper`` (bootstrap, percentile
+    intervals at ``level``). ``replicates``: the bootstrap replicates of the four effects (one
+    row per resample), from which :meth:`confidence_interval` computes intervals at any level.
     ``strata``: per stratum counts and exposure-weighted rates; ``sample``: per customer index
     date, windows and outcomes; ``excluded``: customers left out, by reason.
     """
@@ -387,6 +381,7 @@ class ProgrammeEvaluation:
     table: pd.DataFrame
     strata: pd.DataFrame
     sample: pd.DataFrame = field(repr=False)
+    replicates: pd.DataFrame = field(repr=False)
     excluded: dict = field(default_factory=dict)
     outcome: str = "purchases"
     time_unit: str = "W"
@@ -405,21 +400,57 @@ class ProgrammeEvaluation:
     def adjusted_difference(self) -> float:
         return float(self.table.loc["adjusted_difference", "estimate"])
 
-    def confidence_interval(self) -> pd.DataFrame:
-        return self.table[["ci_lower", "ci_upper"]]
+    def confidence_interval(self, level: float = 0.95) -> pd.DataFrame:
+        """Percentile bootstrap intervals of the four effects at ``level``.
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
+        Computed from :attr:`replicates`, so any level is available without refitting; at
+        :attr:`level` they are the ``ci_lower`` and ``ci_upper`` columns of :attr:`table`.
 
-    def _repr_html_(self) -> str:
+        Returns
+        -------
+        DataFrame
+            Indexed like :attr:`table`, columns ``ci_lower`` and ``ci_upper``.
+        """
+        level = check_level(level)
+        summary = _bootstrap_summary(self.table["estimate"], self.replicates, level)
+        return summary[["ci_lower", "ci_upper"]]
+
+    def _html_title(self) -> str:
+        return f"Programme effect on {self.outcome} per {self.time_unit}"
+
+    def _html_notes(self) -> str:
         n_m = int(self.sample["member"].sum())
-        return html_result(
-            f"Programme effect on {self.outcome} per {self.time_unit}",
-            self.table,
+        return (
             f"{n_m} members, {len(self.sample) - n_m} comparable non-members, "
             f"{len(self.strata)} strata; {self.level:.0%} bootstrap intervals "
-            f"({self.n_boot} resamples); excluded: {self.excluded}",
+            f"({self.n_boot} resamples); excluded: {self.excluded}"
         )
+
+
+def _bootstrap_summary(
+    estimates: pd.Series, replicates: pd.DataFrame, level: float
+) -> pd.DataFrame:
+    """Estimate, bootstrap standard error and percentile interval of each column of
+    ``replicates`` (replicates where an effect is undefined are left out of its summary)."""
+    alpha = (1 - level) / 2
+    rows = []
+    for name in replicates.columns:
+        boot = replicates[name].to_numpy()
+        boot = boot[np.isfinite(boot)]
+        rows.append([estimates[name], boot.std(ddof=1), *np.quantile(boot, [alpha, 1 - alpha])])
+    return pd.DataFrame(
+        rows, index=replicates.columns, columns=["estimate", "std_err", "ci_lower", "ci_upper"]
+    )
+
+
+def _member_flags(customers: pd.DataFrame, member_col: str) -> np.ndarray:
+    """The True/False membership column as a bool array; anything else is an error."""
+    member = customers[member_col]
+    if not pd.api.types.is_bool_dtype(member):
+        bad = ~member.isin([True, False]).to_numpy()
+        if bad.any():
+            fail(member_col, "values that are not True/False", customers, bad)
+    return member.astype(bool).to_numpy()
 
 
 def _to_day(values) -> np.ndarray:
@@ -489,6 +520,11 @@ def evaluate_programme(
        same sample, without strata: it mixes the effect with self-selection.
     6. Intervals: percentile bootstrap, resampling customers within each stratum and group.
 
+    Each step is a function below: :func:`_programme_customers` (the checked customer
+    table), :func:`_index_windows` (steps 1-2), :func:`_match_strata` (step 3),
+    :func:`_cell_sums` (the sums behind steps 4-6, for the data and every resample),
+    :func:`_effects` (steps 4-5) and :func:`_strata_table`.
+
     Parameters
     ----------
     customers : DataFrame
@@ -518,6 +554,10 @@ def evaluate_programme(
 
     Examples
     --------
+    The simulated retailer plants a programme effect of 1.25 on members whose purchase rate
+    was 1.5 times the others' before they joined (self-selection): the naive ratio mixes the
+    two, the adjusted one does not.
+
     >>> from churnlab.datasets import simulate_retailer
     >>> data = simulate_retailer(3000, seed=3)
     >>> ev = evaluate_programme(data.customers, data.transactions, n_boot=200)
@@ -526,41 +566,20 @@ def evaluate_programme(
     """
     if outcome not in ("purchases", "revenue"):
         raise ValueError(f"outcome={outcome!r} must be 'purchases' or 'revenue'")
-    if not 0 < level < 1:
-        raise ValueError(f"level={level!r} must be between 0 and 1")
-    if int(n_boot) < 50:
-        raise ValueError(f"n_boot={n_boot!r}: use at least 50 bootstrap resamples")
+    level = check_level(level)
+    n_boot = check_number(
+        n_boot, "n_boot", low=50, integer=True, hint="Use at least 50 bootstrap resamples."
+    )
+    min_history = check_number(min_history, "min_history", low=0)
+    n_rate_bins = check_number(n_rate_bins, "n_rate_bins", low=1, integer=True)
+    n_history_bins = check_number(n_history_bins, "n_history_bins", low=1, integer=True)
+    if isinstance(seed, (bool, np.bool_, str, bytes, float, np.floating)):
+        seed = check_number(seed, "seed", low=0, integer=True)
     unit = unit_days(time_unit)
     keys = [] if strata is None else ([strata] if isinstance(strata, str) else list(strata))
-    require_dataframe(customers, "customers")
-    require_columns(customers, [customer_col, member_col, join_col, *keys], "customers")
-    cust = customers[[customer_col, member_col, join_col, *keys]]
-    if not cust[customer_col].is_unique:
-        dup = cust[customer_col].duplicated(keep=False).to_numpy()
-        fail(customer_col, "duplicate customer ids", cust, dup)
-    member = cust[member_col]
-    if not pd.api.types.is_bool_dtype(member):
-        bad = ~member.isin([True, False]).to_numpy()
-        if bad.any():
-            fail(member_col, "values that are not True/False", cust, bad)
-    member = member.astype(bool).to_numpy()
-    join = parse_dates(cust, join_col, allow_missing=True, tz=tz)
-    bad = member & join.isna().to_numpy()
-    if bad.any():
-        fail(join_col, "members without a (valid) join date", cust, bad)
-    bad = ~member & join.notna().to_numpy()
-    if bad.any():
-        fail(
-            join_col,
-            "a join date for non-members",
-            cust,
-            bad,
-            f"Set {member_col} to True for them or clear the date.",
-        )
-    for key in keys:
-        if cust[key].isna().any():
-            fail(key, "missing stratum values", cust, cust[key].isna().to_numpy())
-
+    cust, member, join = _programme_customers(
+        customers, keys, customer_col, member_col, join_col, tz
+    )
     occ = read_occasions(
         transactions,
         observation_end,
@@ -578,6 +597,110 @@ def evaluate_programme(
         start_day = int(_to_day(start_day.normalize()))
     else:
         start_day = occ.day_of(programme_start, "programme_start")
+    sample, excluded = _index_windows(
+        occ,
+        cust,
+        member,
+        join,
+        keys=keys,
+        customer_col=customer_col,
+        start_day=start_day,
+        outcome=outcome,
+        min_history=min_history,
+        unit=unit,
+        time_unit=time_unit,
+    )
+    sample, counts, usable = _match_strata(sample, keys, n_rate_bins, n_history_bins, excluded)
+    sums, strata_names = _cell_sums(sample, n_boot, seed)
+    use = np.array([s in set(usable) for s in strata_names])
+    effects, cf = _effects(sums, use)
+    replicates = effects.iloc[1:].reset_index(drop=True)
+    return ProgrammeEvaluation(
+        table=_bootstrap_summary(effects.iloc[0], replicates, level),
+        strata=_strata_table(counts, strata_names, sums[0], cf[0], use),
+        sample=sample,
+        replicates=replicates,
+        excluded=excluded,
+        outcome=outcome,
+        time_unit=time_unit,
+        level=level,
+        n_boot=int(n_boot),
+    )
+
+
+def _strata_table(counts, strata_names, s0, cf0, use) -> pd.DataFrame:
+    """Per stratum: members and non-members, their exposure-weighted pre- and post-join rates
+    (from the data's cell sums ``s0``), the members' counterfactual rate and whether the
+    stratum is used (it holds both groups)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.DataFrame(
+            {
+                "members": counts.reindex(strata_names)[True].to_numpy(),
+                "non_members": counts.reindex(strata_names)[False].to_numpy(),
+                "member_pre_rate": s0[:, 1, 0] / s0[:, 1, 1],
+                "non_member_pre_rate": s0[:, 0, 0] / s0[:, 0, 1],
+                "member_post_rate": s0[:, 1, 2] / s0[:, 1, 3],
+                "non_member_post_rate": s0[:, 0, 2] / s0[:, 0, 3],
+                "counterfactual_rate": cf0,
+                "used": use,
+            },
+            index=pd.Index(strata_names, name="stratum"),
+        )
+
+
+def _programme_customers(
+    customers: pd.DataFrame, keys: list, customer_col: str, member_col: str, join_col: str, tz
+) -> tuple[pd.DataFrame, np.ndarray, pd.Series]:
+    """The customer columns the evaluation reads, checked: ids, membership, join dates, strata.
+
+    Returns the columns, the membership flags and the parsed join dates (NaT for
+    non-members).
+    """
+    require_dataframe(customers, "customers")
+    require_columns(customers, [customer_col, member_col, join_col, *keys], "customers")
+    cust = customers[[customer_col, member_col, join_col, *keys]]
+    check_customer_ids(cust[customer_col], customer_col, unique=True)
+    member = _member_flags(cust, member_col)
+    join = parse_dates(cust, join_col, allow_missing=True, tz=tz)
+    bad = member & join.isna().to_numpy()
+    if bad.any():
+        fail(join_col, "members without a (valid) join date", cust, bad)
+    bad = ~member & join.notna().to_numpy()
+    if bad.any():
+        fail(
+            join_col,
+            "a join date for non-members",
+            cust,
+            bad,
+            f"Set {member_col} to True for them or clear the date.",
+        )
+    for key in keys:
+        if cust[key].isna().any():
+            fail(key, "missing stratum values", cust, cust[key].isna().to_numpy())
+    return cust, member, join
+
+
+def _index_windows(
+    occ,
+    cust: pd.DataFrame,
+    member: np.ndarray,
+    join: pd.Series,
+    *,
+    keys: list,
+    customer_col: str,
+    start_day: int,
+    outcome: str,
+    min_history: float,
+    unit: float,
+    time_unit: str,
+) -> tuple[pd.DataFrame, dict]:
+    """Steps 1-2 of :func:`evaluate_programme`: each customer's index date, pre- and post-join
+    windows and outcomes, and the eligible customers.
+
+    Returns the eligible customers (``member``, ``index_date``, ``pre``, ``pre_exposure``,
+    ``post``, ``post_exposure`` and the strata columns ``keys``) and the customers left out,
+    by reason.
+    """
     end_day = occ.end_day
     day = occ.day
     is_buy = np.ones(len(day), dtype=bool)
@@ -592,7 +715,7 @@ def evaluate_programme(
             f"{pd.unique(occasion_customer[unknown]).size} "
             "customer(s) missing from `customers` are left out of the evaluation",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     pos, day, is_buy, value = pos[~unknown], day[~unknown], is_buy[~unknown], value[~unknown]
     n = len(cust)
@@ -638,6 +761,18 @@ def evaluate_programme(
             "after the eligibility rules there are no members or no non-members to compare; "
             f"excluded: {excluded}"
         )
+    return sample, excluded
+
+
+def _match_strata(
+    sample: pd.DataFrame, keys: list, n_rate_bins: int, n_history_bins: int, excluded: dict
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Index]:
+    """Step 3 of :func:`evaluate_programme`: each customer's stratum, and the usable strata.
+
+    Adds ``stratum`` and ``matched`` to ``sample``, and to ``excluded`` the members and
+    non-members whose stratum lacks the other group. Returns the sample, the members and
+    non-members per stratum (columns True / False) and the strata that hold both.
+    """
     group = (
         sample[keys].astype(str).agg("|".join, axis=1).to_numpy()
         if keys
@@ -656,9 +791,17 @@ def evaluate_programme(
     excluded["members in strata without non-members"] = int((is_m & ~matched).sum())
     excluded["non-members in strata without members"] = int((~is_m & ~matched).sum())
     sample["matched"] = matched
+    return sample, counts, usable
 
-    # Sums per (stratum, group) cell: pre, pre_exposure, post, post_exposure; bootstrap
-    # replicates resample customers within each cell (one multinomial draw per cell).
+
+def _cell_sums(sample: pd.DataFrame, n_boot: int, seed) -> tuple[np.ndarray, list]:
+    """Sums per (stratum, group) cell of ``pre``, ``pre_exposure``, ``post`` and
+    ``post_exposure``, for the data (row 0) and ``n_boot`` bootstrap replicates that resample
+    customers within each cell (one multinomial draw per cell).
+
+    Returns the sums, shape ``(n_boot + 1, strata, 2, 4)`` (group 0: non-members, 1:
+    members), and the strata in order.
+    """
     rng = np.random.default_rng(seed)
     cells = sample.groupby(["stratum", "member"], sort=True).indices
     strata_names = sorted(sample["stratum"].unique())
@@ -671,7 +814,15 @@ def evaluate_programme(
         sums[0, s_pos[s], int(m)] = vals.sum(axis=0)
         weights = rng.multinomial(len(idx), np.full(len(idx), 1.0 / len(idx)), size=B)
         sums[1:, s_pos[s], int(m)] = weights @ vals
-    use = np.array([s in set(usable) for s in strata_names])
+    return sums, strata_names
+
+
+def _effects(sums: np.ndarray, use: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Steps 4-5 of :func:`evaluate_programme` on every row of :func:`_cell_sums`.
+
+    Returns the four effects (columns :data:`EFFECTS`, one row per row of ``sums``) and the
+    members' counterfactual post-join rate per stratum, shape ``(rows, strata)``.
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
         pre_r = sums[..., 0] / sums[..., 1]  # rates, shape (B + 1, strata, group)
         post_r = sums[..., 2] / sums[..., 3]
@@ -680,48 +831,17 @@ def evaluate_programme(
         obs = (post_r[..., 1] * E)[:, use].sum(axis=1)
         cf_total = (cf * E)[:, use].sum(axis=1)
         E_total = E[:, use].sum(axis=1)
-        adj_ratio = obs / cf_total
-        adj_diff = (obs - cf_total) / E_total
         tot = sums.sum(axis=1)  # over strata: (B+1, group, 4)
         m_rate, c_rate = tot[:, 1, 2] / tot[:, 1, 3], tot[:, 0, 2] / tot[:, 0, 3]
-        naive_ratio = m_rate / c_rate
-        naive_diff = m_rate - c_rate
-    alpha = (1 - level) / 2
-
-    def row(x):
-        boot = x[1:][np.isfinite(x[1:])]
-        return [x[0], boot.std(ddof=1), *np.quantile(boot, [alpha, 1 - alpha])]
-
-    table = pd.DataFrame(
-        [row(naive_ratio), row(adj_ratio), row(naive_diff), row(adj_diff)],
-        index=["naive_ratio", "adjusted_ratio", "naive_difference", "adjusted_difference"],
-        columns=["estimate", "std_err", "ci_lower", "ci_upper"],
-    )
-    s0 = sums[0]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        strata_table = pd.DataFrame(
+        effects = pd.DataFrame(
             {
-                "members": counts.reindex(strata_names)[True].to_numpy(),
-                "non_members": counts.reindex(strata_names)[False].to_numpy(),
-                "member_pre_rate": s0[:, 1, 0] / s0[:, 1, 1],
-                "non_member_pre_rate": s0[:, 0, 0] / s0[:, 0, 1],
-                "member_post_rate": s0[:, 1, 2] / s0[:, 1, 3],
-                "non_member_post_rate": s0[:, 0, 2] / s0[:, 0, 3],
-                "counterfactual_rate": cf[0],
-                "used": use,
-            },
-            index=pd.Index(strata_names, name="stratum"),
+                "naive_ratio": m_rate / c_rate,
+                "adjusted_ratio": obs / cf_total,
+                "naive_difference": m_rate - c_rate,
+                "adjusted_difference": (obs - cf_total) / E_total,
+            }
         )
-    return ProgrammeEvaluation(
-        table=table,
-        strata=strata_table,
-        sample=sample,
-        excluded=excluded,
-        outcome=outcome,
-        time_unit=time_unit,
-        level=level,
-        n_boot=B,
-    )
+    return effects[list(EFFECTS)], cf
 
 
 def evaluate_programme_by(
@@ -760,7 +880,7 @@ def evaluate_programme_by(
     require_dataframe(customers, "customers")
     require_columns(customers, [customer_col, by, member_col], "customers")
     require_columns(transactions, [customer_col], "transactions")
-    member = customers[member_col].astype(bool)
+    member = pd.Series(_member_flags(customers, member_col), index=customers.index)
     missing = member & customers[by].isna()
     if missing.any():
         fail(by, "members without a programme kind", customers, missing.to_numpy())

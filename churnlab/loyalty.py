@@ -1,7 +1,7 @@
 """Loyalty: NPS, the loyalty matrix, the loyalty ladder, customer types, concentration, complaints.
 
 Every figure used as a default or a benchmark below is a practitioner's rule of thumb from the
-project's source material (``domain.md``); each is defined once here, named, and can be
+project's source material (``docs/domain.md``); each is defined once here, named, and can be
 overridden by an argument so an analyst can hold their own data against it.
 
 The NPS functions live in :mod:`churnlab.nps`, the Lorenz curve and key-account risk in
@@ -25,11 +25,13 @@ import pandas as pd
 
 from churnlab._validation import (
     as_float_array,
+    check_customer_ids,
+    check_number,
+    check_numbers,
     fail,
     parse_dates,
     require_columns,
     require_dataframe,
-    require_no_nan,
 )
 from churnlab.complaints import (
     TOLD_BY_DISSATISFIED,
@@ -51,13 +53,14 @@ from churnlab.nps import (
     PROMOTER_MIN,
     NPSResult,
     check_scores,
-    html_result,
     nps,
     nps_band,
     nps_by,
     nps_trend,
 )
+from churnlab.results import Result, html_result
 from churnlab.rfm import unit_days
+from churnlab.stats import gap_statistics
 from churnlab.transactions import DEFAULT_RETURNS, read_occasions
 
 __all__ = [
@@ -89,10 +92,10 @@ __all__ = [
     "nps_trend",
 ]
 
-# --- rules of thumb (domain.md: "Loyalty") -------------------------------------------------
-#: "About 25% of first-time buyers become loyal" (domain.md, Loyalty).
+# --- rules of thumb (docs/domain.md: "Loyalty") -------------------------------------------------
+#: "About 25% of first-time buyers become loyal" (docs/domain.md, Loyalty).
 LOYAL_SHARE_BENCHMARK: float = 0.25
-#: "Attached customers buy about 50% more often than first-time buyers" (domain.md, Loyalty).
+#: "Attached customers buy about 50% more often than first-time buyers" (docs/domain.md, Loyalty).
 ATTACHED_PURCHASE_RATE_RATIO: float = 1.5
 
 LOYALTY_KINDS: tuple[str, ...] = ("true", "latent", "spurious", "no")
@@ -138,16 +141,20 @@ def customer_activity(
         Indexed by customer id (customers with at least one purchase): ``purchases``,
         ``first_purchase``, ``last_purchase``, ``tenure`` (first purchase to observation end),
         ``purchase_rate`` (repeat purchases per unit of tenure), ``revenue`` (spend on the
-        purchases under the returns policy),
+        purchases under the returns policy), ``first_purchase_value`` (spend on the first
+        purchase occasion, the "birth" the RFM summary leaves out of monetary value),
         ``mean_gap`` and ``cv_gap`` (mean and coefficient of variation, sample standard
-        deviation over mean, of the times between purchases; NaN with fewer than 2 and
-        3 purchases respectively).
+        deviation over mean, of the times between purchases, as
+        :func:`churnlab.stats.gap_statistics` defines them; NaN with fewer than 2 and 3
+        purchases respectively).
 
     Examples
     --------
     >>> tx = pd.DataFrame({"customer_id": [1, 1, 1, 2],
     ...                    "date": ["2024-01-01", "2024-01-11", "2024-01-31", "2024-01-21"],
     ...                    "amount": [10.0, 20.0, 30.0, 5.0]})
+    >>> # by hand, customer 1: gaps 10 and 20 days, mean 15, sample standard deviation 7.07,
+    >>> # CV 0.471; 2 repeat purchases in 30 days of tenure: 0.067 a day
     >>> customer_activity(tx, time_unit="D")[["purchases", "tenure", "purchase_rate", "mean_gap",
     ...                                       "cv_gap", "revenue"]].round(3)
                  purchases  tenure  purchase_rate  mean_gap  cv_gap  revenue
@@ -167,20 +174,11 @@ def customer_activity(
         tz=tz,
     )
     codes, ids, day = occ.customer, occ.ids, occ.day
-    n = occ.counts()
-    starts = np.r_[0, np.cumsum(n)[:-1]]
+    n, starts = occ.counts(), occ.starts()
     first, last = day[starts], day[starts + n - 1]
     end_day = occ.end_day
-    gap = np.diff(day).astype(float)
-    same = codes[1:] == codes[:-1]
-    g_code, gap = codes[1:][same], gap[same]
-    n_gap = np.bincount(g_code, minlength=len(ids))
-    s1 = np.bincount(g_code, weights=gap, minlength=len(ids))
-    s2 = np.bincount(g_code, weights=gap**2, minlength=len(ids))
+    _, mean_gap, _, cv = gap_statistics(codes, day, len(ids))
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_gap = np.where(n_gap >= 1, s1 / n_gap, np.nan)
-        var = np.where(n_gap >= 2, (s2 - n_gap * mean_gap**2) / (n_gap - 1), np.nan)
-        cv = np.sqrt(np.maximum(var, 0.0)) / mean_gap
         tenure = (end_day - first) / unit
         rate = np.where(tenure > 0, (n - 1) / tenure, np.nan)
     out = pd.DataFrame(
@@ -191,6 +189,7 @@ def customer_activity(
             "tenure": tenure,
             "purchase_rate": rate,
             "revenue": np.bincount(codes, weights=occ.amount, minlength=len(ids)),
+            "first_purchase_value": occ.amount[starts],
             "mean_gap": mean_gap / unit,
             "cv_gap": cv,
         },
@@ -234,7 +233,7 @@ def customer_attitude(
         raise ValueError(f"how={how!r} is not supported; use one of {options}")
     require_dataframe(responses, "responses")
     require_columns(responses, [customer_col, date_col, score_col], "responses")
-    require_no_nan(responses, [customer_col])
+    check_customer_ids(responses[customer_col], customer_col)
     scores = pd.Series(check_scores(responses[score_col], score_col), index=responses.index)
     frame = pd.DataFrame(
         {
@@ -250,7 +249,7 @@ def customer_attitude(
 
 # --- loyalty matrix (Dick & Basu 1994) ----------------------------------------------------
 @dataclass(frozen=True)
-class LoyaltyMatrix:
+class LoyaltyMatrix(Result):
     """Attitude x repeat behaviour: true, latent, spurious and no loyalty (Dick & Basu 1994).
 
     ``customers`` holds, per classified customer, ``attitude``, ``repeat``, ``value``,
@@ -264,15 +263,13 @@ class LoyaltyMatrix:
     repeat_threshold: float
     n_unclassified: int
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
+    def _html_title(self) -> str:
+        return "Loyalty matrix (Dick & Basu 1994)"
 
-    def _repr_html_(self) -> str:
-        return html_result(
-            "Loyalty matrix (Dick & Basu 1994)",
-            self.table,
+    def _html_notes(self) -> str:
+        return (
             f"attitude high: answer >= {self.attitude_threshold:g}; repeat high: >= "
-            f"{self.repeat_threshold:.4g}; {self.n_unclassified} customer(s) without an answer",
+            f"{self.repeat_threshold:.4g}; {self.n_unclassified} customer(s) without an answer"
         )
 
 
@@ -323,8 +320,13 @@ def loyalty_matrix(
     >>> m.n_unclassified
     1
     """
+    attitude_threshold = check_number(attitude_threshold, "attitude_threshold", low=0, high=10)
+    if repeat_threshold is not None:
+        repeat_threshold = check_number(repeat_threshold, "repeat_threshold", low=0)
     a = _as_series(attitude, "attitude")
+    check_numbers(a, "attitude", low=0, high=10)
     r = _as_series(repeat, "repeat")
+    check_numbers(r, "repeat", low=0)
     common = a.index.intersection(r.index)
     if len(common) == 0:
         raise ValueError("attitude and repeat share no customer id: check the two indexes")
@@ -386,16 +388,13 @@ def loyalty_matrix(
 def _as_series(values, name: str) -> pd.Series:
     if not isinstance(values, pd.Series):
         raise TypeError(f"{name} must be a pandas Series indexed by customer id")
-    if not values.index.is_unique:
-        dup = values.index.duplicated(keep=False)
-        fail(name, "duplicate customer ids", values.rename(name).to_frame(), dup)
-    as_float_array(values, name)
-    return values.astype(float)
+    check_customer_ids(values.index, name, unique=True)
+    return pd.Series(as_float_array(values, name), index=values.index, name=values.name)
 
 
 # --- loyalty ladder -------------------------------------------------------------------------
 @dataclass(frozen=True)
-class LoyaltyLadder:
+class LoyaltyLadder(Result):
     """The loyalty ladder: who reached each stage, how many moved on, how often each buys.
 
     ``table`` is indexed by stage with ``min_purchases`` (the rule), ``customers_now``
@@ -423,12 +422,11 @@ class LoyaltyLadder:
         """Purchase rate on the attachment stage over that on the first-purchase stage."""
         return float(self.table.loc["attachment", "rate_vs_first"])
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
+    def _html_title(self) -> str:
+        return "Loyalty ladder"
 
     def _repr_html_(self) -> str:
-        rules = self.benchmark.to_html(float_format="{:.3g}".format)
-        return html_result("Loyalty ladder", self.table) + rules
+        return super()._repr_html_() + html_result("Against the rules of thumb", self.benchmark)
 
 
 def loyalty_ladder(
@@ -502,6 +500,14 @@ def loyalty_ladder(
     attachment            1             0.5          0      10.0           0.00
     loyal                 0             0.0          0       0.0            NaN
     """
+    repeat_purchases, attachment_purchases, loyal_purchases = (
+        check_number(value, name, low=2, integer=True)
+        for name, value in (
+            ("repeat_purchases", repeat_purchases),
+            ("attachment_purchases", attachment_purchases),
+            ("loyal_purchases", loyal_purchases),
+        )
+    )
     thresholds = np.array([1, repeat_purchases, attachment_purchases, loyal_purchases])
     if thresholds[1] < 2 or np.any(np.diff(thresholds) <= 0):
         raise ValueError(
@@ -520,8 +526,7 @@ def loyalty_ladder(
         tz=tz,
     )
     codes, ids, day = occ.customer, occ.ids, occ.day
-    n = occ.counts()
-    starts = np.r_[0, np.cumsum(n)[:-1]]
+    n, starts = occ.counts(), occ.starts()
     k = np.arange(len(day)) - np.repeat(starts, n) + 1  # purchases made so far (1-based)
     end_day = occ.end_day
     has_next = np.r_[codes[1:] == codes[:-1], False]
@@ -577,7 +582,7 @@ def loyalty_ladder(
 
 # --- customer types -------------------------------------------------------------------------
 @dataclass(frozen=True)
-class CustomerTypes:
+class CustomerTypes(Result):
     """One-off, occasional and regular customers.
 
     ``customers`` is :func:`customer_activity` with a ``customer_type`` column; ``table``
@@ -589,15 +594,13 @@ class CustomerTypes:
     min_regular_purchases: int
     cv_threshold: float
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
+    def _html_title(self) -> str:
+        return "Customer types"
 
-    def _repr_html_(self) -> str:
-        return html_result(
-            "Customer types",
-            self.table,
+    def _html_notes(self) -> str:
+        return (
             f"regular: at least {self.min_regular_purchases} purchases and a coefficient of "
-            f"variation of the gaps at most {self.cv_threshold:g}",
+            f"variation of the gaps at most {self.cv_threshold:g}"
         )
 
 
@@ -638,13 +641,14 @@ def customer_types(
     >>> customer_types(tx).customers["customer_type"].to_dict()
     {1: 'regular', 2: 'occasional', 3: 'one-off'}
     """
-    if min_regular_purchases < 3:
-        raise ValueError(
-            f"min_regular_purchases={min_regular_purchases}: regularity needs at least 3 "
-            "purchases (2 gaps)"
-        )
-    if not cv_threshold > 0:
-        raise ValueError(f"cv_threshold={cv_threshold!r} must be positive")
+    min_regular_purchases = check_number(
+        min_regular_purchases,
+        "min_regular_purchases",
+        low=3,
+        integer=True,
+        hint="Regularity needs at least 3 purchases (2 gaps).",
+    )
+    cv_threshold = check_number(cv_threshold, "cv_threshold", low=0, low_open=True)
     activity = customer_activity(
         transactions,
         observation_end,

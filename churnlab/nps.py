@@ -29,14 +29,23 @@ Statistician 70(4), 365-372.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from churnlab._validation import fail, require_columns, require_dataframe, require_no_nan
+from churnlab._validation import (
+    as_float_array,
+    check_level,
+    check_numbers,
+    fail,
+    not_numbers,
+    require_columns,
+    require_dataframe,
+    require_no_nan,
+)
+from churnlab.results import Result
 
 #: Highest answer that counts as a detractor (0-6), Reichheld (2003).
 DETRACTOR_MAX: int = 6
@@ -45,7 +54,7 @@ PROMOTER_MIN: int = 9
 #: The answer scale of the recommendation question.
 SCORE_MIN, SCORE_MAX = 0, 10
 
-#: NPS bands quoted in the project's source material (domain.md, "Net Promoter Score"):
+#: NPS bands quoted in the project's source material (docs/domain.md, "Net Promoter Score"):
 #: below 0 very weak; 0-30 average; 30-50 good; 50-70 ahead of competitors; 70+ market
 #: leader. Each band holds its lower edge. Benchmarks differ by industry.
 NPS_BAND_EDGES: tuple[float, ...] = (0.0, 30.0, 50.0, 70.0)
@@ -76,24 +85,16 @@ _COLUMNS = [
 ]
 
 
-def html_result(title: str, table: pd.DataFrame, notes: str = "") -> str:
-    """HTML for a result: a bold title, optional notes and the table (used by ``_repr_html_``).
-
-    >>> html_result("A & B", pd.DataFrame({"x": [1.5]}), "n = 1")[:41]
-    '<p><b>A &amp; B</b></p><p>n = 1</p><table'
-    """
-    note = f"<p>{html.escape(notes)}</p>" if notes else ""
-    body = table.to_html(float_format=lambda v: f"{v:,.4g}")
-    return f"<p><b>{html.escape(title)}</b></p>{note}{body}"
-
-
 def nps_band(value) -> str | np.ndarray:
     """Band of an NPS value (or array of values), after the bands in :data:`NPS_BAND_LABELS`.
+
+    NPS values lie within [-100, 100]; anything else (text, booleans, NaN, a value off the
+    scale) is a ValueError.
 
     >>> nps_band(-5), nps_band(0), nps_band(45), nps_band(70)
     ('very weak', 'average', 'good', 'market leader')
     """
-    array = np.asarray(value, dtype=float)
+    array = np.asarray(check_numbers(value, "value", low=-100, high=100), dtype=float)
     labels = np.asarray(NPS_BAND_LABELS, dtype=object)[
         np.searchsorted(NPS_BAND_EDGES, array, side="right")
     ]
@@ -101,19 +102,30 @@ def nps_band(value) -> str | np.ndarray:
 
 
 def check_scores(scores, name: str = "score") -> np.ndarray:
-    """Integer answers 0-10 as an int array; a ValueError lists every invalid answer."""
+    """Integer answers 0-10 as an int array; a ValueError lists every invalid answer.
+
+    Text (even ``"9"``) and booleans are refused, not converted.
+    """
     if isinstance(scores, pd.Series):
         series = scores.rename(name)
     else:
         series = pd.Series(np.asarray(scores, dtype=object).reshape(-1), name=name)
     if len(series) == 0:
         raise ValueError(f"{name}: no answers; the NPS needs at least one")
-    numeric = pd.to_numeric(series, errors="coerce").astype(float)
     frame = series.to_frame()
     missing = series.isna().to_numpy()
     if missing.any():
         fail(name, "missing answers", frame, missing, "Drop unanswered questions first.")
-    values = numeric.to_numpy()
+    text = not_numbers(series)
+    if text.any():
+        fail(
+            name,
+            f"text or booleans instead of whole numbers from {SCORE_MIN} to {SCORE_MAX}",
+            frame,
+            text,
+            "Convert answers stored as text with pd.to_numeric; booleans are not answers.",
+        )
+    values = as_float_array(series, name)
     bad = ~np.isfinite(values)
     bad |= np.where(bad, True, (values != np.round(values)) | (values < SCORE_MIN))
     bad |= np.where(np.isfinite(values), values > SCORE_MAX, True)
@@ -130,10 +142,7 @@ def check_scores(scores, name: str = "score") -> np.ndarray:
 
 def _nps_stats(promoters, passives, detractors, *, level: float, method: str) -> dict:
     """Vectorised NPS, standard error and interval from counts (see the module docstring)."""
-    if method not in NPS_METHODS:
-        raise ValueError(f"method={method!r} is not supported; use one of {NPS_METHODS}")
-    if not 0 < level < 1:
-        raise ValueError(f"level={level!r} must be between 0 and 1")
+    level = _check_options(level, method)
     P = np.asarray(promoters, dtype=float)
     N0 = np.asarray(passives, dtype=float)
     D = np.asarray(detractors, dtype=float)
@@ -160,8 +169,14 @@ def _nps_stats(promoters, passives, detractors, *, level: float, method: str) ->
     }
 
 
+def _check_options(level, method) -> float:
+    if method not in NPS_METHODS:
+        raise ValueError(f"method={method!r} is not supported; use one of {NPS_METHODS}")
+    return check_level(level)
+
+
 @dataclass(frozen=True)
-class NPSResult:
+class NPSResult(Result):
     """Net Promoter Score of one set of answers with its interval and band.
 
     ``nps`` is in points (-100..100), from the raw counts; ``std_err``, ``ci_lower`` and
@@ -188,15 +203,11 @@ class NPSResult:
         """One-row DataFrame with the counts, the score, its interval and band."""
         return pd.DataFrame([{c: getattr(self, c) for c in _COLUMNS}], index=["all"])
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def _repr_html_(self) -> str:
-        title = (
+    def _html_title(self) -> str:
+        return (
             f"NPS {self.nps:+.1f} ({self.band}); {self.level:.0%} interval "
             f"[{self.ci_lower:+.1f}, {self.ci_upper:+.1f}], {self.method}, n = {self.n}"
         )
-        return html_result(title, self.table)
 
 
 def nps(scores, *, level: float = 0.95, method: str = "adjusted-wald") -> NPSResult:
@@ -227,9 +238,14 @@ def nps(scores, *, level: float = 0.95, method: str = "adjusted-wald") -> NPSRes
     >>> r = nps([10, 9, 9, 10, 9, 7, 8, 7, 3, 6])
     >>> r.nps, r.promoters, r.passives, r.detractors, r.band
     (30.0, 5, 3, 2, 'good')
+
+    Adjusted Wald by hand: 5.75 promoters and 2.75 detractors of 13, centre 100 x 3 / 13 =
+    23.08, standard error 100 sqrt((8.5 / 13 - (3 / 13)^2) / 13) = 21.49, 23.08 -+ 1.96 x 21.49.
+
     >>> round(r.ci_lower, 1), round(r.ci_upper, 1)
     (-19.1, 65.2)
     """
+    level = _check_options(level, method)
     values = check_scores(scores)
     P = int((values >= PROMOTER_MIN).sum())
     D = int((values <= DETRACTOR_MAX).sum())
@@ -267,7 +283,9 @@ def _nps_table(
     )
     out = pd.DataFrame(s, index=counts.index)
     out["band"] = nps_band(out["nps"].to_numpy())
-    return out[_COLUMNS]
+    out = out[_COLUMNS]
+    out.attrs.update(level=level, method=method)  # for charts that state the interval
+    return out
 
 
 def nps_by(
@@ -295,7 +313,7 @@ def nps_by(
     -------
     DataFrame
         Indexed by the group(s), columns ``n, promoters, passives, detractors, nps, std_err,
-        ci_lower, ci_upper, band``.
+        ci_lower, ci_upper, band``; ``attrs`` record the interval's ``level`` and ``method``.
 
     Examples
     --------
@@ -307,6 +325,7 @@ def nps_by(
     sales        4  25.0    average
     support      3 -33.3  very weak
     """
+    level = _check_options(level, method)
     require_dataframe(responses, "responses")
     keys = [by] if isinstance(by, str) else list(by)
     require_columns(responses, [score_col, *keys], "responses")
@@ -342,7 +361,8 @@ def nps_trend(
     DataFrame
         Indexed by the period's end date (named ``period``) and the ``by`` columns, with the
         columns of :func:`nps_by` and ``change``, the change in NPS since the group's
-        previous period. Periods without answers are absent.
+        previous period. Periods without answers are absent. ``attrs`` record ``level``,
+        ``method`` and ``freq``.
 
     Examples
     --------
@@ -356,6 +376,7 @@ def nps_trend(
     """
     from churnlab._validation import parse_dates
 
+    level = _check_options(level, method)
     require_dataframe(responses, "responses")
     keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
     require_columns(responses, [date_col, score_col, *keys], "responses")
@@ -374,4 +395,5 @@ def nps_trend(
         out["change"] = out.groupby(level=keys, observed=True)["nps"].diff()
     else:
         out["change"] = out["nps"].diff()
+    out.attrs["freq"] = freq
     return out

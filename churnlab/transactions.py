@@ -8,7 +8,8 @@ Every function in churnlab that takes a transaction table (:func:`churnlab.rfm_s
 purchase occasion and one set of rules for bad data:
 
 * **Columns.** The customer, date and amount columns must exist; customer ids must not be
-  missing or mix numbers and text; amounts must be finite numbers (not booleans or text).
+  missing or mix numbers and text (:func:`churnlab._validation.check_customer_ids`); amounts
+  must be finite numbers, not booleans or text (:func:`churnlab._validation.as_float_array`).
 * **Dates** follow :func:`churnlab._validation.parse_dates`: numbers are refused unless
   ``date_format=`` says how to read them, time-zone-aware dates count by their wall-clock
   calendar day in the data's own zone (or in ``tz=``), out-of-range and sentinel dates are
@@ -35,10 +36,11 @@ import pandas as pd
 
 from churnlab._validation import (
     MAX_ROWS_SHOWN,
+    as_float_array,
     as_timestamp,
+    check_customer_ids,
     date_zone,
     epoch_day,
-    fail,
     parse_dates,
     require_columns,
     require_dataframe,
@@ -135,6 +137,9 @@ def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
     rows); other ids are factorized unsorted and only the distinct ids are sorted, which is
     several times faster than sorting every row's id.
     """
+    numbered = _numbered_text_ids(ids)
+    if numbered is not None:
+        return numbered
     values = ids.to_numpy()
     if values.dtype.kind in "iu" and len(values):
         low, high = int(values.min()), int(values.max())
@@ -145,9 +150,6 @@ def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
             rank = np.cumsum(present) - 1
             distinct = np.flatnonzero(present) + low
             return rank[offset], pd.Index(distinct.astype(values.dtype), name=ids.name)
-    numbered = _numbered_text_ids(ids)
-    if numbered is not None:
-        return numbered
     codes, uniques = pd.factorize(ids, sort=False)
     uniques = pd.Index(uniques, name=ids.name)
     order = uniques.argsort()
@@ -180,12 +182,18 @@ def _numbered_text_ids(ids: pd.Series) -> tuple[np.ndarray, pd.Index] | None:
     if match is None:
         return None
     prefix = match.group(1)
-    pattern = "^" + re.escape(prefix) + r"[1-9][0-9]{0,17}$"
-    if not pc.all(pc.match_substring_regex(pa_array, pattern)).as_py():
+    digits = pc.utf8_slice_codeunits(pa_array, len(prefix))
+    ok = pc.and_(pc.starts_with(pa_array, prefix), pc.ascii_is_decimal(digits))
+    ok = pc.and_(ok, pc.invert(pc.starts_with(digits, "0")))
+    ok = pc.and_(ok, pc.less_equal(pc.utf8_length(digits), 18))
+    if not pc.all(ok).as_py():
         return None
-    number = pc.cast(pc.utf8_slice_codeunits(pa_array, len(prefix)), pa.int64()).to_numpy()
+    number = pc.cast(digits, pa.int64()).to_numpy()
     codes, distinct = _customer_codes(pd.Series(number, name=ids.name))
-    text = pd.Index(prefix + pd.Index(distinct).astype(str), dtype=ids.dtype, name=ids.name)
+    joined = pc.binary_join_element_wise(
+        pa.scalar(prefix), pc.cast(pa.array(distinct.to_numpy()), pa.string()), ""
+    )
+    text = pd.Index(pd.array(joined, dtype=ids.dtype), name=ids.name)
     lengths = pc.min_max(pc.utf8_length(pa_array)).as_py()
     if lengths["min"] != lengths["max"]:  # "C9" sorts after "C10" as text: re-rank
         order = text.argsort()
@@ -193,43 +201,6 @@ def _numbered_text_ids(ids: pd.Series) -> tuple[np.ndarray, pd.Index] | None:
         rank[order] = np.arange(len(order))
         codes, text = rank[codes], text[order]
     return codes, text
-
-
-def check_id_types(frame: pd.DataFrame, column: str) -> None:
-    """Refuse an id column that mixes numbers and text (they cannot be sorted or matched)."""
-    values = frame[column]
-    if values.dtype.kind != "O":
-        return
-    inferred = pd.api.types.infer_dtype(values, skipna=True)
-    if inferred.startswith("mixed") or inferred == "boolean":
-        is_text = values.map(lambda v: isinstance(v, str)).to_numpy(bool)
-        minority = is_text if is_text.sum() <= (~is_text).sum() else ~is_text
-        fail(
-            column,
-            f"customer ids of mixed types ({inferred}): numbers and text cannot be matched "
-            "or sorted together",
-            frame,
-            minority,
-            f"Make them one type first, e.g. df['{column}'] = df['{column}'].astype(str).",
-        )
-
-
-def _finite_numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """A numeric column as floats; text, booleans and non-finite values are errors."""
-    values = frame[column]
-    if values.dtype.kind == "b":
-        fail(column, "booleans where numbers are expected", frame, np.ones(len(values), bool))
-    if values.dtype.kind in "iuf":
-        number = values.to_numpy(dtype=float)
-    else:
-        number = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-        is_bool = values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(bool)
-        if is_bool.any():
-            fail(column, "booleans where numbers are expected", frame, is_bool)
-    bad = ~np.isfinite(number)
-    if bad.any():
-        fail(column, "values that are not finite numbers", frame, bad)
-    return number
 
 
 def read_transactions(
@@ -251,13 +222,14 @@ def read_transactions(
     columns += list(extra_cols)
     require_columns(frame, columns, "transactions")
     require_no_nan(frame, [c for c in columns if c != date_col])
-    check_id_types(frame, customer_col)
+    check_customer_ids(frame[customer_col], customer_col)
     dates = parse_dates(frame, date_col, date_format=date_format, tz=tz)
     zone = str(tz) if tz is not None else date_zone(frame[date_col])
-    day = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    day = dates.to_numpy().astype("datetime64[D]").view(np.int64)
+    del dates
     codes, ids = _customer_codes(frame[customer_col])
-    amount = _finite_numbers(frame, amount_col) if amount_col is not None else None
-    extra = {c: _finite_numbers(frame, c) for c in extra_cols}
+    amount = as_float_array(frame[amount_col], amount_col) if amount_col is not None else None
+    extra = {c: as_float_array(frame[c], c) for c in extra_cols}
     return TransactionTable(
         ids=ids.rename(customer_col),
         customer=np.asarray(codes, dtype=np.int64),
@@ -473,6 +445,11 @@ class Occasions:
     def counts(self) -> np.ndarray:
         """Occasions per customer (aligned with ``ids``)."""
         return np.bincount(self.customer, minlength=len(self.ids))
+
+    def starts(self) -> np.ndarray:
+        """Position of each customer's first occasion (aligned with ``ids``)."""
+        n = self.counts()
+        return np.r_[0, np.cumsum(n)[:-1]]
 
 
 def read_occasions(

@@ -16,6 +16,7 @@ from scipy import stats
 
 from churnlab import defection as d
 from churnlab.datasets import load_retail_sample, simulate_retailer
+from churnlab.economics import TYPICAL_ANNUAL_CHURN_RATE
 
 # --- benchmark --------------------------------------------------------------------------------
 
@@ -337,7 +338,7 @@ def test_sample_leaks_above_the_ceiling(sample):
     leak = d.leak_rate(sample.customers, end=sample.truth["end"])
     assert leak.table.index.tolist() == [2023, 2024]
     assert (leak.table["ci_lower"] > d.LEAK_CEILING).all()
-    assert (leak.table["rate"] < d.TYPICAL_YEARLY_LOSS).all()
+    assert (leak.table["rate"] < TYPICAL_ANNUAL_CHURN_RATE).all()
 
 
 def test_price_reason_cut_hand_computed():
@@ -350,6 +351,14 @@ def test_price_reason_cut_hand_computed():
     assert w.customers_kept == pytest.approx(100.0)
     assert w.value_kept == pytest.approx(4000.0)
     assert w.leak_rate_after == pytest.approx(0.10)
+    # the table is one row per what-if: several cuts stack into one table
+    fifth = d.price_reason_cut(var, "competition", 0.2, defectors_per_year=300)
+    table = pd.concat([w.table, fifth.table])
+    assert isinstance(w.table, pd.DataFrame) and "reason" not in table.columns
+    assert table.index.tolist() == ["staff_indifference", "competition"]
+    # competition: 1 of 3 coded, worth 100: 0.2 x 1/3 x 300 = 20 customers, 2,000
+    assert table["customers_kept"].tolist() == pytest.approx([100.0, 20.0])
+    assert table.loc["competition", "value_kept"] == pytest.approx(2000.0)
     none = d.price_reason_cut(var, "no_reason", 0.9, defectors_per_year=300)
     assert none.customers_kept == 0 and none.value_kept == 0 and np.isnan(none.leak_rate_after)
     with pytest.raises(ValueError, match="cut"):

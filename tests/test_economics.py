@@ -1,6 +1,6 @@
 """Tests of churnlab.economics.
 
-Expected numbers: the worked examples of the source material (domain.md), hand-computed
+Expected numbers: the worked examples of the source material (docs/domain.md), hand-computed
 geometric series, and the programme effect planted in the synthetic retailer
 (``truth['programme']``).
 """
@@ -21,7 +21,7 @@ def retail():
 
 
 def test_worked_examples_from_the_source_material():
-    # 700 customers x 300 a year x 20% = 42,000 (domain.md).
+    # 700 customers x 300 a year x 20% = 42,000 (docs/domain.md).
     assert E.revenue_lost_to_churn(700, 300, 0.20) == 42_000.0
     assert E.revenue_lost_to_churn(700, 300) == 42_000.0  # 20% is the default
     # 5 vs 36 months at 600 a month: 3,000 vs 21,600, 7.2 times more.

@@ -99,6 +99,15 @@ def test_calibration_holdout_split_counts_the_holdout_independently(transactions
     assert split.attrs["time_unit"] == "W"
 
 
+def test_calibration_holdout_split_records_its_ends(transactions):
+    split = calibration_holdout_split(transactions, "1997-09-30 18:00", CDNOW_OBSERVATION_END)
+    assert split.attrs["calibration_end"] == "1997-09-30"
+    assert split.attrs["observation_end"] == str(pd.Timestamp(CDNOW_OBSERVATION_END).date())
+    # without observation_end the holdout runs to the last transaction day
+    default = calibration_holdout_split(transactions, CDNOW_CALIBRATION_END)
+    assert default.attrs["observation_end"] == str(transactions["date"].max().date())
+
+
 def test_amount_col_none_drops_the_monetary_value(transactions):
     out = rfm_summary(transactions, CDNOW_CALIBRATION_END, amount_col=None)
     assert list(out.columns) == ["frequency", "recency", "T"]

@@ -390,9 +390,9 @@ def test_instants_count_by_the_session_zone_or_tz(spark):
 @pytest.mark.parametrize(
     ("amounts", "problem"),
     [
-        (["10", "abc", "3"], "values that are not finite numbers in 1 row"),
+        (["10", "abc", "3"], "text or booleans where numbers are expected in 3 row"),
         ([True, False, True], "booleans where numbers are expected in 3 row"),
-        ([1.0, np.inf, 2.0], "values that are not finite numbers in 1 row"),
+        ([1.0, np.inf, 2.0], "NaN or infinite values in 1 row"),
         ([1.0, None, 2.0], "missing values"),
     ],
 )

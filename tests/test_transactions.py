@@ -155,9 +155,9 @@ def test_mixed_id_types_are_an_error_that_suggests_the_fix():
 @pytest.mark.parametrize(
     ("amounts", "problem"),
     [
-        (["10", "abc", "3"], "not finite numbers"),
-        ([True, False, True], "booleans"),
-        ([1.0, np.inf, 2.0], "not finite numbers"),
+        (["10", "abc", "3"], "text or booleans"),
+        ([True, False, True], "booleans where numbers"),
+        ([1.0, np.inf, 2.0], "NaN or infinite"),
         ([1.0, None, 2.0], "missing values"),
     ],
 )
@@ -167,8 +167,11 @@ def test_bad_amounts_name_the_column(amounts, problem):
         rfm_summary(tx)
 
 
-def test_numeric_text_amounts_are_read_as_numbers():
+def test_numbers_stored_as_text_are_refused_not_converted():
     tx = frame([1, 1], ["2024-01-01", "2024-01-08"], ["10.5", "20"])
+    with pytest.raises(ValueError, match="(?s)column 'amount': text.*pd.to_numeric"):
+        rfm_summary(tx)
+    tx["amount"] = pd.to_numeric(tx["amount"])
     assert rfm_summary(tx).loc[1, "monetary_value"] == 20.0
 
 
@@ -410,3 +413,17 @@ def test_numbered_text_ids_give_the_same_summary_as_integers():
     assert list(as_text.index) == sorted(as_text.index)
     back = as_text.rename(index=lambda s: int(s[1:])).sort_index()
     pd.testing.assert_frame_equal(back, as_int, check_index_type=False, check_names=False)
+
+
+def test_first_purchase_value_is_the_birth_day_spend():
+    tx = frame(
+        [1, 1, 1, 2],
+        ["2024-01-01", "2024-01-01", "2024-01-05", "2024-01-03"],
+        [10.0, 5.0, 7.0, 3.0],
+    )
+    activity = customer_activity(tx, time_unit="D")
+    assert activity["first_purchase_value"].tolist() == [15.0, 3.0]
+    rfm = rfm_summary(tx, time_unit="D")
+    # revenue = first purchase + repeat purchases, as the RFM summary splits it
+    expected = activity["first_purchase_value"] + rfm["frequency"] * rfm["monetary_value"]
+    np.testing.assert_allclose(activity["revenue"], expected)

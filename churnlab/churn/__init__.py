@@ -7,6 +7,7 @@ horizon) -> :class:`ChurnModel` -> :func:`evaluate` (out of time) -> :func:`empc
 
 from churnlab.churn.evaluate import (
     BootstrapResult,
+    ChurnEvaluation,
     bootstrap_metrics,
     calibration_table,
     evaluate,
@@ -30,6 +31,7 @@ from churnlab.churn.profit import (
 
 __all__ = [
     "BootstrapResult",
+    "ChurnEvaluation",
     "ChurnModel",
     "EMPCResult",
     "MPCResult",

@@ -6,8 +6,9 @@ number of purchases. Ranking metrics (ROC AUC, precision-recall AUC, gains, lift
 score; probability metrics (Brier score, log loss, calibration) only scores within [0, 1].
 
 Ties are handled as if tied customers were ordered at random, in expectation: curves move
-diagonally through a block of tied scores, exactly as the ROC curve does. That matters for
-scores such as P(alive), which is exactly 1 for every customer without a repeat purchase.
+diagonally through a block of tied scores, exactly as the ROC curve does (see
+:mod:`churnlab.churn.ranking`). That matters for scores such as P(alive), which is exactly 1
+for every customer without a repeat purchase.
 
 Out-of-time evaluation (:func:`out_of_time_split`) builds the training set at one cutoff and
 the test set at a later one, never shuffling customers across time.
@@ -20,10 +21,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
-from churnlab._validation import as_timestamp, fail
+from churnlab._validation import (
+    align_to,
+    as_timestamp,
+    check_level,
+    check_number,
+    fail,
+)
 from churnlab.churn.features import horizon_days, make_churn_dataset
+from churnlab.churn.ranking import (
+    check_labels,
+    check_score,
+    group_sums,
+    is_probability,
+    ranked_counts,
+    ranked_groups,
+)
+from churnlab.results import Result
+from churnlab.stats import wilson_interval
 
 #: Metrics the bootstrap can resample, in the order reported.
 BOOTSTRAP_METRICS = ("roc_auc", "pr_auc", "top_decile_lift")
@@ -32,99 +48,6 @@ BOOTSTRAP_METRICS = ("roc_auc", "pr_auc", "top_decile_lift")
 TOP_DECILE = 0.10
 
 _LOG_LOSS_EPS = 1e-15
-
-
-# --------------------------------------------------------------------------- input checks
-def _check_labels(y_true, name: str = "y_true") -> np.ndarray:
-    values = np.asarray(y_true)
-    if values.ndim != 1:
-        values = values.reshape(-1)
-    try:
-        numeric = values.astype(float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must hold 0/1 labels (1 = churned)") from None
-    bad = ~np.isin(numeric, (0.0, 1.0))
-    if bad.any():
-        fail(name, "labels other than 0 and 1 (1 = churned)", pd.DataFrame({name: values}), bad)
-    if numeric.size == 0:
-        raise ValueError(f"{name} is empty")
-    if numeric.min() == numeric.max():
-        raise ValueError(
-            f"{name} holds one class only (all {int(numeric[0])}): ranking metrics need "
-            "churners and non-churners. Check the cutoff and horizon."
-        )
-    return numeric
-
-
-def _align(values, like, name: str):
-    """``values`` lined up with ``like`` by customer id when both are Series.
-
-    Series are matched by index, never by position: the same customers in another order are
-    reordered to ``like``'s order; different customers are an error. Anything else (arrays,
-    lists, or a Series next to an array) is taken in the order given.
-    """
-    if not (isinstance(values, pd.Series) and isinstance(like, pd.Series)):
-        return values
-    if values.index.equals(like.index):
-        return values
-    same_customers = (
-        len(values) == len(like)
-        and values.index.is_unique
-        and like.index.is_unique
-        and values.index.isin(like.index).all()
-    )
-    if same_customers:
-        return values.reindex(like.index)
-    missing = like.index.difference(values.index)[:5].tolist()
-    extra = values.index.difference(like.index)[:5].tolist()
-    raise ValueError(
-        f"{name} is indexed by other customers than y_true (ids missing from {name}, first "
-        f"5: {missing}; ids not in y_true: {extra}; or repeated ids): pass Series with the "
-        f"same customer ids, e.g. {name}.reindex(y_true.index)"
-    )
-
-
-def _check_score(score, n: int, name: str = "score", like=None) -> np.ndarray:
-    """Finite scores, one per customer, lined up with ``like`` (see :func:`_align`)."""
-    score = _align(score, like, name)
-    values = np.asarray(score, dtype=float).reshape(-1)
-    if values.size != n:
-        raise ValueError(f"{name} has {values.size} values but y_true has {n}")
-    bad = ~np.isfinite(values)
-    if bad.any():
-        fail(name, "NaN or infinite scores", pd.DataFrame({name: values}), bad)
-    return values
-
-
-def _is_probability(score: np.ndarray) -> bool:
-    return bool(score.min() >= 0.0 and score.max() <= 1.0)
-
-
-# --------------------------------------------------------------------------- ranked counts
-def _ranked_groups(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Order by descending score and the start of each block of tied scores."""
-    order = np.argsort(-score, kind="stable")
-    s = score[order]
-    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-    return order, starts
-
-
-def _group_sums(y: np.ndarray, weights: np.ndarray, order, starts):
-    """Weighted churners and non-churners per tie block; ``weights`` is (B, n) or (n,)."""
-    w = weights[..., order]
-    yo = y[order]
-    pos = np.add.reduceat(w * yo, starts, axis=-1)
-    neg = np.add.reduceat(w * (1.0 - yo), starts, axis=-1)
-    return pos, neg
-
-
-def _ranked_counts(y_true, score):
-    """Checked labels and scores, their ranking and the churners / non-churners per tie block."""
-    y = _check_labels(y_true)
-    s = _check_score(score, len(y), like=y_true)
-    order, starts = _ranked_groups(s)
-    pos, neg = _group_sums(y, np.ones_like(y), order, starts)
-    return y, s, order, starts, pos, neg
 
 
 def _auc(pos, neg):
@@ -162,7 +85,73 @@ def _lift(pos, neg, fraction: float):
 
 
 # --------------------------------------------------------------------------- metrics
-def evaluate(y_true, score, *, n_bins: int = 10) -> dict:
+#: The scalar metrics of :class:`ChurnEvaluation`, in the order of its ``table``.
+METRICS = ("n", "churn_rate", "roc_auc", "pr_auc", "top_decile_lift", "brier", "log_loss")
+#: The metrics :func:`metrics_table` compares.
+COMPARED_METRICS = ("roc_auc", "pr_auc", "top_decile_lift", "brier", "log_loss")
+
+
+@dataclass(frozen=True, repr=False)
+class ChurnEvaluation(Result):
+    """Discrimination, calibration and lift of one churn score on one test set (:func:`evaluate`).
+
+    Attributes
+    ----------
+    n : int
+        Customers scored.
+    churn_rate : float
+        Share of churners.
+    roc_auc, pr_auc : float
+        Area under the ROC curve; average precision (area under the precision-recall curve).
+    top_decile_lift : float
+        Churn rate among the 10% highest scores over the overall churn rate.
+    brier, log_loss : float
+        Probability metrics; NaN when the score is not a probability.
+    calibration : DataFrame or None
+        :func:`calibration_table`; None when the score is not a probability.
+    roc : DataFrame
+        ``fpr``, ``tpr`` from (0, 0) to (1, 1).
+    pr : DataFrame
+        ``recall``, ``precision``.
+    gains : DataFrame
+        :func:`gains_curve`.
+
+    ``table`` holds the scalar metrics as one row. ``result["roc_auc"]`` reads a field by name
+    (kept for code written when :func:`evaluate` returned a dict).
+    """
+
+    n: int
+    churn_rate: float
+    roc_auc: float
+    pr_auc: float
+    top_decile_lift: float
+    brier: float
+    log_loss: float
+    calibration: pd.DataFrame | None
+    roc: pd.DataFrame
+    pr: pd.DataFrame
+    gains: pd.DataFrame
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The scalar metrics, one row (``n, churn_rate, roc_auc, pr_auc, top_decile_lift,
+        brier, log_loss``)."""
+        return pd.DataFrame([{m: getattr(self, m) for m in METRICS}], index=["score"])
+
+    def __getitem__(self, name: str):
+        if name not in self.__dataclass_fields__:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def __repr__(self) -> str:
+        metrics = ", ".join(f"{m}={getattr(self, m):.4g}" for m in METRICS)
+        return f"ChurnEvaluation({metrics})"
+
+    def _html_title(self) -> str:
+        return f"Churn score: ROC AUC {self.roc_auc:.4f} on {self.n:,} customers"
+
+
+def evaluate(y_true, score, *, n_bins: int = 10) -> ChurnEvaluation:
     """Discrimination, calibration and lift of one churn score on one test set.
 
     Parameters
@@ -176,7 +165,7 @@ def evaluate(y_true, score, *, n_bins: int = 10) -> dict:
 
     Returns
     -------
-    dict
+    ChurnEvaluation
         ``n``, ``churn_rate``; ``roc_auc``, ``pr_auc`` (average precision), ``brier``,
         ``log_loss`` (NaN when the score is not a probability), ``top_decile_lift`` (churn
         rate among the 10% highest scores over the overall churn rate); the DataFrames
@@ -186,12 +175,17 @@ def evaluate(y_true, score, *, n_bins: int = 10) -> dict:
 
     Examples
     --------
+    Churners scored 0.35 and 0.8, stayers 0.1 and 0.4: 3 of the 4 churner-stayer pairs are
+    ordered right (AUC 0.75); Brier (0.01 + 0.16 + 0.4225 + 0.04) / 4 = 0.1581; the top 10%
+    (0.4 customers, all from the 0.8 churner) are churners, twice the churn rate of 0.5.
+
     >>> r = evaluate([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
-    >>> r["roc_auc"], round(r["brier"], 4), r["top_decile_lift"]
+    >>> r.roc_auc, round(r.brier, 4), r.top_decile_lift
     (0.75, 0.1581, 2.0)
     """
-    y, s, _, _, pos, neg = _ranked_counts(y_true, score)
-    probability = _is_probability(s)
+    n_bins = check_number(n_bins, "n_bins", low=1, integer=True)
+    y, s, _, _, pos, neg = ranked_counts(y_true, score)
+    probability = is_probability(s)
     if probability:
         p = np.clip(s, _LOG_LOSS_EPS, 1 - _LOG_LOSS_EPS)
         brier = float(np.mean((s - y) ** 2))
@@ -201,33 +195,36 @@ def evaluate(y_true, score, *, n_bins: int = 10) -> dict:
     tp, fp = np.cumsum(pos), np.cumsum(neg)
     roc = pd.DataFrame({"fpr": np.r_[0.0, fp / fp[-1]], "tpr": np.r_[0.0, tp / tp[-1]]})
     pr = pd.DataFrame({"recall": tp / tp[-1], "precision": tp / (tp + fp)})
-    return {
-        "n": int(len(y)),
-        "churn_rate": float(y.mean()),
-        "roc_auc": float(_auc(pos, neg)),
-        "pr_auc": float(_average_precision(pos, neg)),
-        "brier": brier,
-        "log_loss": log_loss,
-        "top_decile_lift": float(_lift(pos, neg, TOP_DECILE)),
-        "calibration": calibration_table(y, s, n_bins=n_bins) if probability else None,
-        "roc": roc,
-        "pr": pr,
-        "gains": _gains_from_groups(pos, neg),
-    }
+    return ChurnEvaluation(
+        n=int(len(y)),
+        churn_rate=float(y.mean()),
+        roc_auc=float(_auc(pos, neg)),
+        pr_auc=float(_average_precision(pos, neg)),
+        brier=brier,
+        log_loss=log_loss,
+        top_decile_lift=float(_lift(pos, neg, TOP_DECILE)),
+        calibration=calibration_table(y, s, n_bins=n_bins) if probability else None,
+        roc=roc,
+        pr=pr,
+        gains=_gains_from_groups(pos, neg),
+    )
 
 
-def metrics_table(results: Mapping[str, dict]) -> pd.DataFrame:
+def metrics_table(results: Mapping[str, ChurnEvaluation]) -> pd.DataFrame:
     """The scalar metrics of several :func:`evaluate` results, one row per model.
 
     Examples
     --------
+    Average precision of the example of :func:`evaluate`: the churners come first and third
+    in score order, precision 1/1 and 2/3 at their recall steps, (1 + 2/3) / 2 = 0.8333.
+
     >>> y = [0, 0, 1, 1]
     >>> metrics_table({"a": evaluate(y, [0.1, 0.4, 0.35, 0.8])})[["roc_auc", "pr_auc"]]
        roc_auc    pr_auc
     a     0.75  0.833333
     """
-    names = ["roc_auc", "pr_auc", "top_decile_lift", "brier", "log_loss"]
-    return pd.DataFrame({k: {m: r[m] for m in names} for k, r in results.items()}).T[names]
+    names = list(COMPARED_METRICS)
+    return pd.DataFrame({k: {m: getattr(r, m) for m in names} for k, r in results.items()}).T[names]
 
 
 def calibration_table(y_true, proba, *, n_bins: int = 10, level: float = 0.95) -> pd.DataFrame:
@@ -241,18 +238,27 @@ def calibration_table(y_true, proba, *, n_bins: int = 10, level: float = 0.95) -
 
     Examples
     --------
+    Each bin holds 1 churner of 2: Wilson's 95% interval for 1 of 2 is 0.5 -+ 0.4055.
+
     >>> calibration_table([0, 1, 0, 1], [0.2, 0.2, 0.6, 0.6], n_bins=2)
          n  mean_predicted  observed_rate  ci_lower  ci_upper
     bin
     1    2             0.2            0.5  0.094531  0.905469
     2    2             0.6            0.5  0.094531  0.905469
     """
-    y = _check_labels(y_true)
-    p = _check_score(proba, len(y), "proba", like=y_true)
-    if not _is_probability(p):
-        raise ValueError("proba must lie within [0, 1] for a calibration table")
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ValueError(f"n_bins={n_bins!r} must be a positive integer")
+    n_bins = check_number(n_bins, "n_bins", low=1, integer=True)
+    level = check_level(level)
+    y = check_labels(y_true)
+    p = check_score(proba, len(y), "proba", like=y_true)
+    outside = (p < 0) | (p > 1)
+    if outside.any():
+        fail(
+            "proba",
+            "probabilities that do not lie within [0, 1]",
+            pd.DataFrame({"proba": p}),
+            outside,
+            "A calibration table compares probabilities with churn rates.",
+        )
     edges = np.unique(np.quantile(p, np.linspace(0, 1, n_bins + 1)[1:-1]))
     bins = np.searchsorted(edges, p, side="right")
     n = np.bincount(bins, minlength=len(edges) + 1)
@@ -260,7 +266,7 @@ def calibration_table(y_true, proba, *, n_bins: int = 10, level: float = 0.95) -
     pred = np.bincount(bins, weights=p, minlength=len(n))[keep] / n[keep]
     k = np.bincount(bins, weights=y, minlength=len(n))[keep]
     n = n[keep]
-    lower, upper = _wilson(k, n, level)
+    lower, upper = wilson_interval(k, n, level)
     return pd.DataFrame(
         {
             "n": n,
@@ -270,17 +276,6 @@ def calibration_table(y_true, proba, *, n_bins: int = 10, level: float = 0.95) -
             "ci_upper": upper,
         },
         index=pd.RangeIndex(1, len(n) + 1, name="bin"),
-    )
-
-
-def _wilson(k, n, level):
-    z = norm.ppf(0.5 + level / 2)
-    phat = k / n
-    centre = (phat + z**2 / (2 * n)) / (1 + z**2 / n)
-    half = z * np.sqrt(phat * (1 - phat) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    # the interval always holds phat; clipping only removes rounding below 0 / above 1
-    return np.clip(np.minimum(centre - half, phat), 0, 1), np.clip(
-        np.maximum(centre + half, phat), 0, 1
     )
 
 
@@ -310,7 +305,7 @@ def gains_curve(y_true, score) -> pd.DataFrame:
     3               0.75   1.0   1.333333
     4               1.00   1.0   1.0
     """
-    *_, pos, neg = _ranked_counts(y_true, score)
+    *_, pos, neg = ranked_counts(y_true, score)
     return _gains_from_groups(pos, neg)
 
 
@@ -333,9 +328,8 @@ def gains_table(y_true, score, *, n_groups: int = 10) -> pd.DataFrame:
     1           1.0   1.0
     2           1.0   1.0
     """
-    if isinstance(n_groups, bool) or not isinstance(n_groups, (int, np.integer)) or n_groups < 1:
-        raise ValueError(f"n_groups={n_groups!r} must be a positive integer")
-    y, _, _, _, pos, neg = _ranked_counts(y_true, score)
+    n_groups = check_number(n_groups, "n_groups", low=1, integer=True)
+    y, _, _, _, pos, neg = ranked_counts(y_true, score)
     fractions = np.arange(1, n_groups + 1) / n_groups
     cum = np.array([float(_captured(pos, neg, f)[0]) for f in fractions])
     cum[-1] = pos.sum()
@@ -359,7 +353,7 @@ def gains_table(y_true, score, *, n_groups: int = 10) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- bootstrap
 @dataclass(frozen=True)
-class BootstrapResult:
+class BootstrapResult(Result):
     """Paired bootstrap of churn metrics for several scores on the same customers.
 
     Every replicate resamples customers once and scores every model on that resample, so
@@ -412,12 +406,8 @@ class BootstrapResult:
         """:meth:`difference_interval` at :attr:`level`."""
         return self.difference_interval(self.level)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
     def _summarise(self, samples, estimates, level) -> pd.DataFrame:
-        if not 0 < level < 1:
-            raise ValueError(f"level={level!r} must be between 0 and 1")
+        level = check_level(level)
         lo, hi = np.nanquantile(samples, [(1 - level) / 2, (1 + level) / 2], axis=0)
         se = np.nanstd(samples, axis=0, ddof=1)
         index = pd.MultiIndex.from_product([self.models, self.metrics], names=["model", "metric"])
@@ -433,13 +423,14 @@ class BootstrapResult:
             index=index,
         )
 
-    def _repr_html_(self) -> str:
-        head = (
-            f"<p><b>Paired bootstrap</b>: {self.n_boot} resamples, seed {self.seed}, "
-            f"{self.level:.0%} percentile intervals; differences against "
-            f"<i>{self.reference}</i></p>"
+    def _html_title(self) -> str:
+        return "Paired bootstrap"
+
+    def _html_notes(self) -> str:
+        return (
+            f"{self.n_boot} resamples, seed {self.seed}, {self.level:.0%} percentile intervals; "
+            f"differences against {self.reference}"
         )
-        return head + self.table.to_html(float_format="{:.4f}".format)
 
 
 def bootstrap_metrics(
@@ -484,7 +475,10 @@ def bootstrap_metrics(
     >>> bool(result.differences.loc[("noise", "roc_auc"), "ci_upper"] < 0)
     True
     """
-    y = _check_labels(y_true)
+    n_boot = check_number(n_boot, "n_boot", low=2, integer=True)
+    seed = check_number(seed, "seed", low=0, integer=True)
+    level = check_level(level)
+    y = check_labels(y_true)
     if isinstance(scores_by_model, pd.DataFrame):
         scores_by_model = {c: scores_by_model[c] for c in scores_by_model.columns}
     if not scores_by_model:
@@ -492,16 +486,14 @@ def bootstrap_metrics(
     unknown = [m for m in metrics if m not in BOOTSTRAP_METRICS]
     if unknown:
         raise ValueError(f"metrics {unknown} cannot be bootstrapped; use {BOOTSTRAP_METRICS}")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
-        raise ValueError(f"n_boot={n_boot!r} must be an integer >= 2")
     models = tuple(str(k) for k in scores_by_model)
     scores = [
-        _check_score(v, len(y), f"scores_by_model[{k!r}]", like=y_true)
+        check_score(v, len(y), f"scores_by_model[{k!r}]", like=y_true)
         for k, v in scores_by_model.items()
     ]
-    ranked = [_ranked_groups(s) for s in scores]
+    ranked = [ranked_groups(s) for s in scores]
     estimates = pd.DataFrame(
-        [[_metric(m, *_group_sums(y, np.ones_like(y), *r)) for m in metrics] for r in ranked],
+        [[_metric(m, *group_sums(y, np.ones_like(y), *r)) for m in metrics] for r in ranked],
         index=list(models),
         columns=list(metrics),
     )
@@ -527,7 +519,7 @@ def bootstrap_metrics(
             .astype(float)
         )
         for j, r in enumerate(ranked):
-            pos, neg = _group_sums(y, weights, *r)
+            pos, neg = group_sums(y, weights, *r)
             with np.errstate(invalid="ignore", divide="ignore"):
                 for k, m in enumerate(metrics):
                     samples[start : start + b, j, k] = _metric(m, pos, neg)
@@ -588,7 +580,16 @@ def permutation_importance(
 
     if not isinstance(X, pd.DataFrame):
         raise ValueError("X must be a DataFrame so that importances carry feature names")
-    _check_labels(y, "y")
+    n_repeats = check_number(n_repeats, "n_repeats", low=1, integer=True)
+    if isinstance(max_samples, (float, np.floating)):
+        max_samples = check_number(max_samples, "max_samples", low=0, high=1, low_open=True)
+    else:
+        max_samples = check_number(
+            max_samples, "max_samples", low=1, integer=True, hint="A share in (0, 1] or a count."
+        )
+    check_labels(y, "y")
+    if isinstance(y, pd.Series):
+        y = align_to(y, X.index, "y", "X")
     result = _sk_permutation_importance(
         model,
         X,

@@ -28,6 +28,7 @@ from churnlab._validation import (
     require_dataframe,
 )
 from churnlab.rfm import summarise_purchases, unit_days
+from churnlab.stats import gap_statistics
 from churnlab.transactions import DEFAULT_RETURNS, Purchases, read_transactions
 
 #: Default look-back windows, in days, for the "purchases / spend in the last N days" features.
@@ -35,6 +36,62 @@ DEFAULT_WINDOWS: tuple[int, ...] = (30, 90, 180)
 
 #: Name of the label Series: 1 = churned (no purchase in the horizon), 0 = bought again.
 LABEL_NAME = "churned"
+
+
+#: Plain-English names of the features of :func:`make_churn_dataset`; ``{unit}`` is the time
+#: unit in words ("weeks"), ``{n}`` the window in days. Used to label charts
+#: (:func:`feature_label`).
+FEATURE_LABELS: dict[str, str] = {
+    "frequency": "Repeat purchases",
+    "recency": "Time from first to last purchase ({unit})",
+    "tenure": "Time since first purchase ({unit})",
+    "monetary_value": "Average repeat-purchase value",
+    "time_since_last_purchase": "{Unit} since last purchase",
+    "ipt_mean": "Average gap between purchases ({unit})",
+    "ipt_std": "Spread of gaps between purchases ({unit})",
+    "ipt_cv": "Irregularity of gaps between purchases",
+    "purchases_{n}d": "Purchases in the last {n} days",
+    "spend_{n}d": "Spend in the last {n} days",
+    "trend_{n}d": "Purchase trend, last {n} days vs the {n} before",
+    "n_transactions": "Transactions",
+    "total_spend": "Total spend",
+    "avg_basket_value": "Average basket value",
+    "avg_quantity": "Average items per transaction",
+    "p_alive": "Probability still active (BG/NBD)",
+    "expected_purchases": "Expected purchases (BG/NBD)",
+}
+_UNIT_WORDS = {"D": "days", "W": "weeks", "M": "months"}
+
+
+def feature_label(name: str, time_unit: str | None = None) -> str:
+    """The feature ``name`` of :func:`make_churn_dataset` in words, for a chart.
+
+    ``time_unit`` (the one the features were made with) names the unit of time features;
+    without it they say "time". Names that are not churnlab features (joined attributes) are
+    returned unchanged.
+
+    Examples
+    --------
+    >>> feature_label("time_since_last_purchase", "W")
+    'Weeks since last purchase'
+    >>> feature_label("spend_90d")
+    'Spend in the last 90 days'
+    >>> feature_label("ipt_mean")
+    'Average gap between purchases (time)'
+    >>> feature_label("region")
+    'region'
+    """
+    unit = _UNIT_WORDS.get(time_unit, "time") if time_unit else "time"
+    template = FEATURE_LABELS.get(name)
+    n = ""
+    if template is None:
+        prefix, _, window = name.rpartition("_")
+        if window.endswith("d") and window[:-1].isdigit():
+            template = FEATURE_LABELS.get(f"{prefix}_{{n}}d")
+            n = window[:-1]
+    if template is None:
+        return name
+    return template.format(unit=unit, Unit=unit.capitalize(), n=n)
 
 
 def _day_to_date(day: int) -> str:
@@ -154,8 +211,11 @@ def make_churn_dataset(
           summary at the cutoff (:func:`churnlab.rfm_summary`; recency is the age at the last
           purchase, as in the BTYD literature);
         * ``time_since_last_purchase``: ``tenure - recency``;
-        * ``ipt_mean``, ``ipt_std``, ``ipt_cv``: mean, standard deviation (ddof 0) and
-          coefficient of variation of the times between purchase days (0 without repeat);
+        * ``ipt_mean``, ``ipt_std``, ``ipt_cv``: mean, sample standard deviation and
+          coefficient of variation of the times between purchase days
+          (:func:`churnlab.stats.gap_statistics`, the regularity measure of
+          :func:`churnlab.loyalty.customer_activity`); 0 where undefined (no repeat purchase
+          for the mean, fewer than two gaps for the others);
         * ``purchases_<N>d``, ``spend_<N>d``: purchase days and spend in the last N days;
         * ``trend_<W>d``: ``(recent - earlier) / (recent + earlier)`` purchase days in the
           last ``W`` days versus the ``W`` days before (0 when both are 0);
@@ -203,6 +263,51 @@ def make_churn_dataset(
     )
     if len(table) == 0:
         raise ValueError("transactions are empty")
+    cut_day, label_end = _label_window(table, cutoff, horizon, h_days, data_end)
+    pre = table.purchases(
+        returns=returns, end=cut_day, window=f"the history to {_day_to_date(cut_day)}"
+    )
+    index, position = _customers_at(pre, table.ids, customer_col, cutoff)
+    code = position[pre.customer]
+    quantity = pre.extra[quantity_col] if quantity_col else None
+    occasions = Purchases(index, code, pre.day, pre.amount).occasions()
+    feats = _transaction_features(
+        code,
+        pre.day,
+        pre.amount,
+        occasions,
+        quantity,
+        len(index),
+        cut_day,
+        unit,
+        windows,
+        trend_window,
+    )
+    X = pd.DataFrame(feats, index=index)
+    X.attrs.update(
+        cutoff=_day_to_date(cut_day),
+        label_end=_day_to_date(label_end),
+        horizon_days=h_days,
+        time_unit=time_unit,
+    )
+    if bgnbd:
+        rfm = X[["frequency", "recency", "tenure"]].rename(columns={"tenure": "T"})
+        rfm.attrs["time_unit"] = time_unit
+        _add_bgnbd(X, rfm, h_days / unit)
+    y = _labels(table, returns, cut_day, label_end, index, position)
+    if attributes is not None:
+        X = _join_attributes(X, attributes, customer_col)
+    return X, y
+
+
+def _label_window(table, cutoff, horizon, h_days: int, data_end) -> tuple[int, int]:
+    """The cutoff day and the last day of the label window, checked against the data.
+
+    The cutoff must fall on or after the first transaction and before the end of the data,
+    and the label window ``(cutoff, cutoff + horizon]`` must end by the end of the data
+    (``data_end``, by default the last transaction): a customer who buys after the end of the
+    data would otherwise be labelled churned wrongly.
+    """
     cut_day = table.day_of(cutoff, "cutoff")
     first_day, last_day = int(table.day.min()), int(table.day.max())
     end_day = last_day if data_end is None else table.day_of(data_end, "data_end")
@@ -226,47 +331,31 @@ def make_churn_dataset(
             "or a shorter horizon, or pass data_end= if observation continued after the last "
             "transaction."
         )
+    return cut_day, label_end
 
-    pre = table.purchases(
-        returns=returns, end=cut_day, window=f"the history to {_day_to_date(cut_day)}"
-    )
-    present = np.unique(pre.customer)
+
+def _customers_at(pre, ids, customer_col: str, cutoff) -> tuple[pd.Index, np.ndarray]:
+    """The customers with a purchase by the cutoff (the rows of the data set), and each
+    customer code's row (-1 for customers not yet seen)."""
+    present = np.flatnonzero(np.bincount(pre.customer, minlength=len(ids)))
     if len(present) == 0:
         raise ValueError(f"no purchase on or before cutoff={cutoff!r}: only returns")
-    n = len(present)
-    index = pd.Index(table.ids[present], name=customer_col)
-    code = np.searchsorted(present, pre.customer)
-    quantity = pre.extra[quantity_col] if quantity_col else None
-    occasions = Purchases(index, code, pre.day, pre.amount).occasions()
-    feats = _transaction_features(
-        code, pre.day, pre.amount, occasions, quantity, n, cut_day, unit, windows, trend_window
-    )
-    X = pd.DataFrame(feats, index=index)
-    X.attrs.update(
-        cutoff=_day_to_date(cut_day),
-        label_end=_day_to_date(label_end),
-        horizon_days=h_days,
-        time_unit=time_unit,
-    )
-    if bgnbd:
-        rfm = X[["frequency", "recency", "tenure"]].rename(columns={"tenure": "T"})
-        rfm.attrs["time_unit"] = time_unit
-        _add_bgnbd(X, rfm, h_days / unit)
+    position = np.full(len(ids), -1, dtype=np.int64)
+    position[present] = np.arange(len(present))
+    return pd.Index(ids[present], name=customer_col), position
 
+
+def _labels(table, returns: str, cut_day: int, label_end: int, index, position) -> pd.Series:
+    """``churned``: 1 for the customers of ``index`` without a purchase in the label window."""
     post = table.purchases(
         returns=returns,
         start=cut_day + 1,
         end=label_end,
         window=f"the label window {_day_to_date(cut_day + 1)} to {_day_to_date(label_end)}",
     )
-    later = np.searchsorted(present, post.customer)
-    known = (later < n) & (present[np.minimum(later, n - 1)] == post.customer)
-    bought = np.bincount(later[known], minlength=n) > 0
-    y = pd.Series((~bought).astype(np.int64), index=index, name=LABEL_NAME)
-
-    if attributes is not None:
-        X = _join_attributes(X, attributes, customer_col)
-    return X, y
+    later = position[post.customer]
+    bought = np.bincount(later[later >= 0], minlength=len(index)) > 0
+    return pd.Series((~bought).astype(np.int64), index=index, name=LABEL_NAME)
 
 
 def _check_windows(windows, trend_window) -> tuple[int, ...]:
@@ -302,7 +391,7 @@ def _transaction_features(
     d_code, d_day, d_amount, _ = occasions
     n_days = np.bincount(d_code, minlength=n)
     last_day = d_day[np.cumsum(n_days) - 1]
-    rfm = summarise_purchases(code, day, amount, n, cut_day, unit)
+    rfm = summarise_purchases(code, day, amount, n, cut_day, unit, occasions=occasions)
     n_tx = np.bincount(code, minlength=n).astype(np.int64)
     spend = np.bincount(code, weights=amount, minlength=n)
     out: dict[str, np.ndarray] = {
@@ -313,20 +402,12 @@ def _transaction_features(
     }
     out["time_since_last_purchase"] = (cut_day - last_day) / unit
 
-    # Inter-purchase times between consecutive purchase days of the same customer.
-    same = d_code[1:] == d_code[:-1]
-    gap = (d_day[1:] - d_day[:-1])[same] / unit
-    gap_code = d_code[1:][same]
-    n_gaps = n_days - 1
-    has_gap = n_gaps > 0
-    safe = np.maximum(n_gaps, 1)
-    mean = np.bincount(gap_code, weights=gap, minlength=n) / safe
-    dev2 = np.bincount(gap_code, weights=(gap - mean[gap_code]) ** 2, minlength=n) / safe
-    std = np.sqrt(dev2)
-    out["ipt_mean"] = np.where(has_gap, mean, 0.0)
-    out["ipt_std"] = np.where(has_gap, std, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["ipt_cv"] = np.where(has_gap & (mean > 0), std / np.where(mean > 0, mean, 1.0), 0.0)
+    # Inter-purchase times between consecutive purchase days of the same customer, as
+    # churnlab.stats.gap_statistics defines them (sample standard deviation); 0 where undefined.
+    _, mean, std, cv = gap_statistics(d_code, d_day, n)
+    out["ipt_mean"] = np.nan_to_num(mean / unit, nan=0.0)
+    out["ipt_std"] = np.nan_to_num(std / unit, nan=0.0)
+    out["ipt_cv"] = np.nan_to_num(cv, nan=0.0)
 
     age = cut_day - d_day  # days before the cutoff (0 = on the cutoff)
     for w in windows:

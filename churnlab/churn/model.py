@@ -18,9 +18,10 @@ data give the same model.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -31,12 +32,24 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
+from churnlab._validation import align_to, check_number
+
 METHODS = ("gradient_boosting", "logistic")
 CALIBRATIONS = ("isotonic", "sigmoid", None)
 
 
 class ChurnModel(ClassifierMixin, BaseEstimator):
     """Calibrated churn classifier (y = 1: churned).
+
+    Which label means "churned": with numeric or boolean labels the larger one (1 of 0/1,
+    True of False/True) unless ``positive_label`` says otherwise; text labels (e.g.
+    ``"churned"`` / ``"stayed"``) need ``positive_label``, since their sorted order says
+    nothing about their meaning. ``classes_`` lists the other label first and the churned
+    label second, so column 1 of :meth:`predict_proba` is always P(churned).
+
+    When ``X`` is a DataFrame and ``y`` a Series, labels are matched to rows by customer id
+    (the index), never by position: both must hold the same customers, and ``y`` is put in
+    ``X``'s order (``sample_weight`` too, when it is a Series).
 
     Parameters
     ----------
@@ -58,10 +71,14 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         OpenMP threads of the gradient boosting; None uses every core. On a small or shared
         machine one thread is often faster (threads that wait for a core spin idle). The
         result does not depend on it.
+    positive_label : label, optional
+        The label of churned customers in ``y``; None takes the larger of two numeric or
+        boolean labels and refuses text labels.
 
     Attributes
     ----------
     classes_ : ndarray of shape (2,)
+        ``[other label, churned label]``: the columns of :meth:`predict_proba`.
     estimator_ : fitted scikit-learn classifier (calibrated when ``calibration`` is set)
     scaler_ : StandardScaler or None
         The logistic learner's standardisation of ``arcsinh(X)`` (None for boosting).
@@ -77,6 +94,13 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     (2, 2)
     >>> round(model.score(X, y), 2)
     0.9...
+
+    Text labels, with the churned one named:
+
+    >>> labels = np.where(y == 1, "churned", "stayed")
+    >>> model = ChurnModel(method="logistic", positive_label="churned").fit(X, labels)
+    >>> model.classes_.tolist()
+    ['stayed', 'churned']
     """
 
     def __init__(
@@ -93,6 +117,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         l2_regularization: float = 1.0,
         C: float = 1.0,
         n_threads: int | None = None,
+        positive_label=None,
     ):
         self.method = method
         self.calibration = calibration
@@ -105,6 +130,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.l2_regularization = l2_regularization
         self.C = C
         self.n_threads = n_threads
+        self.positive_label = positive_label
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -116,20 +142,18 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             raise ValueError(f"method={self.method!r}: use one of {METHODS}")
         if self.calibration not in CALIBRATIONS:
             raise ValueError(f"calibration={self.calibration!r}: use one of {CALIBRATIONS}")
-        if isinstance(self.cv, bool) or (isinstance(self.cv, Integral) and self.cv < 2):
-            raise ValueError(f"cv={self.cv!r} must be an integer >= 2 or a CV splitter")
-        for name in ("learning_rate", "l2_regularization", "C"):
-            value = getattr(self, name)
-            if not isinstance(value, Real) or not np.isfinite(value) or value < 0:
-                raise ValueError(f"{name}={value!r} must be a non-negative number")
-        if self.C == 0 or self.learning_rate == 0:
-            raise ValueError("C and learning_rate must be positive")
+        if isinstance(self.cv, (bool, np.bool_, str, Real)):
+            check_number(
+                self.cv, "cv", low=2, integer=True, hint="Or pass a cross-validation splitter."
+            )
+        for name in ("learning_rate", "C"):
+            check_number(getattr(self, name), name, low=0, low_open=True)
+        check_number(self.l2_regularization, "l2_regularization", low=0)
         for name in ("n_estimators", "max_leaf_nodes", "min_samples_leaf", "n_threads"):
             value = getattr(self, name)
             if name == "n_threads" and value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-                raise ValueError(f"{name}={value!r} must be a positive integer")
+            check_number(value, name, low=2 if name == "max_leaf_nodes" else 1, integer=True)
 
     def _learner(self):
         if self.method == "gradient_boosting":
@@ -157,15 +181,17 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         ----------
         X : array-like or DataFrame of shape (n_customers, n_features)
             Numeric features without missing values.
-        y : array-like of shape (n_customers,)
-            Binary labels, both classes present (1 = churned).
-        sample_weight : array-like, optional
+        y : array-like or Series of shape (n_customers,)
+            Binary labels, both classes present (1 = churned, or see ``positive_label``). A
+            Series next to a DataFrame ``X`` is matched by customer id.
+        sample_weight : array-like or Series, optional
 
         Returns
         -------
         self
         """
         self._check_params()
+        y, sample_weight = _align_by_customer(X, y, sample_weight)
         X, y = validate_data(self, X, y)
         target = type_of_target(y, input_name="y", raise_unknown=True)
         if target != "binary":
@@ -173,12 +199,14 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
                 "Only binary classification is supported. ChurnModel needs labels 1 = churned "
                 f"and 0 = stayed; got a {target} target"
             )
-        self.classes_ = np.unique(y)
-        if self.classes_.size < 2:
+        labels = np.unique(y)
+        if labels.size < 2:
             raise ValueError(
-                f"y holds one class only ({self.classes_[0]!r}): a churn model needs churners "
+                f"y holds one class only ({labels[0]!r}): a churn model needs churners "
                 "and non-churners. Check the cutoff and horizon."
             )
+        self.classes_ = self._order_classes(labels)
+        y = (y == self.classes_[1]).astype(np.int64)  # 1 = churned, whatever the labels
         # The scaling uses no labels, so fitting it once on all training rows leaks nothing
         # into the calibration folds.
         self.scaler_ = None
@@ -187,8 +215,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         model = self._learner()
         if self.calibration is not None:
             cv = self.cv
-            if isinstance(cv, Integral):
-                n_min = int(np.bincount(np.searchsorted(self.classes_, y)).min())
+            if isinstance(cv, Real):
+                cv = int(cv)
+                n_min = int(np.bincount(y).min())
                 if n_min < cv:
                     raise ValueError(
                         f"the smaller class has {n_min} customers, fewer than cv={cv} folds; "
@@ -201,6 +230,27 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.estimator_ = model
         return self
 
+    def _order_classes(self, labels: np.ndarray) -> np.ndarray:
+        """The two labels as ``[other, churned]`` (see the class notes)."""
+        if self.positive_label is None:
+            if labels.dtype.kind not in "biuf":
+                names = labels.tolist()
+                raise ValueError(
+                    f"y holds the text labels {names}: say which one means churned, e.g. "
+                    f"ChurnModel(positive_label={names[0]!r}); column 1 of predict_proba is "
+                    "then P(churned)"
+                )
+            churned = 1
+        else:
+            found = [i for i, label in enumerate(labels.tolist()) if label == self.positive_label]
+            if not found:
+                raise ValueError(
+                    f"positive_label={self.positive_label!r} is not one of the labels in y: "
+                    f"{labels.tolist()}"
+                )
+            churned = found[0]
+        return labels[[1 - churned, churned]]
+
     def predict_proba(self, X) -> np.ndarray:
         """Probabilities of each class in ``classes_`` order (column 1 = churned)."""
         check_is_fitted(self)
@@ -212,3 +262,17 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         """The more probable class of each customer."""
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+def _align_by_customer(X, y, sample_weight):
+    """``y`` (and a Series ``sample_weight``) in the order of ``X``'s customer ids.
+
+    Only when ``X`` is a DataFrame and ``y`` a Series: other inputs are taken in the order
+    given.
+    """
+    if not (isinstance(X, pd.DataFrame) and isinstance(y, pd.Series)):
+        return y, sample_weight
+    y = align_to(y, X.index, "y", "X")
+    if isinstance(sample_weight, pd.Series):
+        sample_weight = align_to(sample_weight, X.index, "sample_weight", "X")
+    return y, sample_weight

@@ -6,8 +6,24 @@ from pathlib import Path
 
 import pandas as pd
 
-#: Folder of the bundled data sets (``data/`` at the top of the repository).
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+
+def _find_data_dir() -> Path:
+    """The folder of the bundled data sets, in an installed wheel or in a source checkout.
+
+    The data sets live in the repository's top-level ``data/`` folder. A wheel carries a copy
+    of it inside the package, ``churnlab/_data`` (made at build time by setup.py); a source
+    checkout, editable install included, has only ``data/`` next to the package.
+    """
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "_data"
+    if installed.is_dir():
+        return installed
+    return package.parent / "data"
+
+
+#: Folder of the bundled data sets: ``data/`` at the top of the repository, or its copy
+#: ``churnlab/_data`` in an installed wheel.
+DATA_DIR = _find_data_dir()
 
 _FILES = {"master": "CDNOW_master.txt", "sample": "CDNOW_sample.txt"}
 
@@ -17,8 +33,9 @@ def data_path(*parts: str) -> Path:
     path = DATA_DIR.joinpath(*parts)
     if not path.exists():
         raise FileNotFoundError(
-            f"{path} not found: churnlab's data sets live in the repository's data/ folder; "
-            "install churnlab from a checkout (pip install -e .)."
+            f"{path} not found: churnlab's data sets live in the repository's data/ folder, "
+            "copied into the package (churnlab/_data) when a wheel is built; install churnlab "
+            "from a checkout (pip install -e .) or from a wheel built from one."
         )
     return path
 

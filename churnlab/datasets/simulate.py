@@ -1,7 +1,9 @@
-"""Simulators of the purchase (BG/NBD) and spend (Gamma-Gamma) processes.
+"""Simulators of the purchase and spend processes.
 
-They draw customers from exactly the processes the models assume, so tests can check that a
-fit recovers the parameters that were planted, and benchmarks can build large inputs.
+Purchases: BG/NBD, MBG/NBD and Pareto/NBD in continuous time, BG/BB at discrete
+opportunities; spend: Gamma-Gamma. They draw customers from exactly the processes the models
+assume, so tests can check that a fit recovers the parameters that were planted, and
+benchmarks can build large inputs.
 
 References
 ----------
@@ -10,6 +12,16 @@ alternative to the Pareto/NBD model. *Marketing Science* 24(2), 275-284. (assump
 
 Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). RFM and CLV: using iso-value curves for
 customer base analysis. *Journal of Marketing Research* 42(4), 415-430. (spend model)
+
+Schmittlein, D. C., Morrison, D. G. & Colombo, R. (1987). Counting your customers: who are
+they and what will they do next? *Management Science* 33(1), 1-24. (Pareto/NBD)
+
+Batislam, E. P., Denizel, M. & Filiztekin, A. (2007). Empirical validation and comparison of
+models for customer base analysis. *International Journal of Research in Marketing* 24(3),
+201-209. (MBG/NBD)
+
+Fader, P. S., Hardie, B. G. S. & Shang, J. (2010). Customer-base analysis in a discrete-time
+noncontractual setting. *Marketing Science* 29(6), 1086-1108. (BG/BB)
 """
 
 from __future__ import annotations
@@ -204,3 +216,197 @@ def simulate_gamma_gamma(
     summary = pd.DataFrame({"frequency": x, "monetary_value": monetary, "nu_": nu}, index=index)
     transactions = pd.DataFrame({"customer_id": np.asarray(index)[owner], "amount": amount})
     return summary, transactions
+
+
+def _check_n(n) -> int:
+    n = int(n)
+    if n <= 0:
+        raise ValueError(f"n must be a positive integer, got {n}")
+    return n
+
+
+def _ages(T, n: int) -> np.ndarray:
+    T = np.broadcast_to(np.asarray(T, dtype=float), (n,)).copy()
+    if not np.all(np.isfinite(T)) or (T <= 0).any():
+        raise ValueError("T must be positive and finite for every customer")
+    return T
+
+
+def simulate_pareto_nbd(
+    n: int, r: float, alpha: float, s: float, beta: float, T, seed=None
+) -> pd.DataFrame:
+    """Simulate ``n`` customers from the Pareto/NBD process (Schmittlein et al. 1987).
+
+    Each customer has a purchase rate ``lambda ~ Gamma(shape=r, rate=alpha)`` and a dropout
+    rate ``mu ~ Gamma(shape=s, rate=beta)``; their lifetime ``omega`` is exponential with rate
+    ``mu``. While alive, repeat purchases follow a Poisson process with rate ``lambda``. Given
+    ``x`` purchases in ``(0, min(omega, T)]``, their times are uniform there, so the last one
+    is ``min(omega, T)`` times the largest of ``x`` uniforms (a ``Beta(x, 1)`` draw).
+
+    Parameters
+    ----------
+    n : int
+        Number of customers.
+    r, alpha, s, beta : float
+        Pareto/NBD parameters.
+    T : float or array of length n
+        Each customer's age at the end of observation, in periods.
+    seed : int, Generator or None
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``customer_id`` (0 to n-1): ``frequency``, ``recency``, ``T`` and the
+        latent truth ``lambda_``, ``mu_`` and ``alive`` (lifetime beyond ``T``).
+
+    Examples
+    --------
+    >>> from churnlab.models import CDNOW_PARETO_NBD_PUBLISHED
+    >>> sim = simulate_pareto_nbd(1000, **CDNOW_PARETO_NBD_PUBLISHED, T=39, seed=1)
+    >>> list(sim.columns)
+    ['frequency', 'recency', 'T', 'lambda_', 'mu_', 'alive']
+    >>> bool((sim["recency"] <= sim["T"]).all())
+    True
+    """
+    for name, value in {"r": r, "alpha": alpha, "s": s, "beta": beta}.items():
+        _positive(name, value)
+    n = _check_n(n)
+    T = _ages(T, n)
+    rng = _rng(seed)
+    lam = rng.gamma(shape=r, scale=1.0 / alpha, size=n)
+    mu = rng.gamma(shape=s, scale=1.0 / beta, size=n)
+    lifetime = rng.exponential(size=n) / np.maximum(mu, 1e-300)
+    active = np.minimum(lifetime, T)
+    x = rng.poisson(lam * active)
+    recency = np.zeros(n)
+    has = x > 0
+    recency[has] = active[has] * rng.beta(x[has], 1.0)
+    return pd.DataFrame(
+        {
+            "frequency": x.astype(np.int64),
+            "recency": recency,
+            "T": T,
+            "lambda_": lam,
+            "mu_": mu,
+            "alive": lifetime > T,
+        },
+        index=pd.RangeIndex(n, name="customer_id"),
+    )
+
+
+def simulate_modified_bgnbd(
+    n: int, r: float, alpha: float, a: float, b: float, T, seed=None
+) -> pd.DataFrame:
+    """Simulate ``n`` customers from the MBG/NBD process (Batislam et al. 2007).
+
+    As :func:`simulate_bgnbd`, except that the customer may also drop out right after the
+    first purchase: with ``p ~ Beta(a, b)``, the number of repeat purchases made before
+    dropping out is geometric on 0, 1, 2, ... (``P(K = k) = (1-p)^k p``), so one-off buyers
+    may be gone.
+
+    Parameters
+    ----------
+    n : int
+        Number of customers.
+    r, alpha, a, b : float
+        MBG/NBD parameters.
+    T : float or array of length n
+        Each customer's age at the end of observation, in periods.
+    seed : int, Generator or None
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``customer_id``: ``frequency``, ``recency``, ``T`` and the latent truth
+        ``lambda_``, ``p_`` and ``alive``.
+
+    Examples
+    --------
+    >>> from churnlab.models import CDNOW_MBGNBD_PUBLISHED
+    >>> sim = simulate_modified_bgnbd(1000, **CDNOW_MBGNBD_PUBLISHED, T=39, seed=1)
+    >>> bool((~sim["alive"] & (sim["frequency"] == 0)).any())  # one-off buyers who left
+    True
+    """
+    for name, value in {"r": r, "alpha": alpha, "a": a, "b": b}.items():
+        _positive(name, value)
+    n = _check_n(n)
+    T = _ages(T, n)
+    rng = _rng(seed)
+    lam = rng.gamma(shape=r, scale=1.0 / alpha, size=n)
+    p = rng.beta(a, b, size=n)
+    k_max = rng.geometric(np.clip(p, 1e-300, 1.0)) - 1  # repeat purchases before dropout
+    n_events = rng.poisson(lam * T)
+    x = np.minimum(n_events, k_max)
+    alive = n_events < k_max
+    recency = np.zeros(n)
+    has = x > 0
+    # the x-th of N uniform event times on (0, T] is T * Beta(x, N + 1 - x)
+    recency[has] = T[has] * rng.beta(x[has], n_events[has] + 1 - x[has])
+    return _summary(x, recency, T, lam, p, alive, pd.RangeIndex(n, name="customer_id"))
+
+
+def simulate_bgbb(
+    n: int, alpha: float, beta: float, gamma: float, delta: float, n_periods, seed=None
+) -> pd.DataFrame:
+    """Simulate ``n`` customers from the BG/BB process (Fader, Hardie & Shang 2010).
+
+    Each customer has a transaction probability ``p ~ Beta(alpha, beta)`` and a dropout
+    probability ``theta ~ Beta(gamma, delta)``. At the start of each of the ``n_periods``
+    opportunities an alive customer dies with probability ``theta``; if still alive, they
+    transact with probability ``p``. The loop runs over opportunities, vectorised over
+    customers.
+
+    Parameters
+    ----------
+    n : int
+        Number of customers.
+    alpha, beta, gamma, delta : float
+        BG/BB parameters.
+    n_periods : int or array of length n
+        Each customer's number of opportunities.
+    seed : int, Generator or None
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``customer_id``: ``frequency`` (opportunities with a transaction),
+        ``recency`` (the last such opportunity, 0 if none), ``n_periods``, and the latent
+        ``p_``, ``theta_`` and ``alive`` (still alive after the last opportunity).
+
+    Examples
+    --------
+    >>> from churnlab.models import DONATIONS_BGBB_PUBLISHED
+    >>> sim = simulate_bgbb(1000, **DONATIONS_BGBB_PUBLISHED, n_periods=6, seed=1)
+    >>> bool((sim["recency"] >= sim["frequency"]).all() and (sim["recency"] <= 6).all())
+    True
+    """
+    for name, value in {"alpha": alpha, "beta": beta, "gamma": gamma, "delta": delta}.items():
+        _positive(name, value)
+    n = _check_n(n)
+    periods = np.broadcast_to(np.asarray(n_periods), (n,))
+    if (periods < 0).any() or (periods != np.round(periods)).any():
+        raise ValueError("n_periods must be a non-negative integer for every customer")
+    periods = periods.astype(np.int64)
+    rng = _rng(seed)
+    p = rng.beta(alpha, beta, size=n)
+    theta = rng.beta(gamma, delta, size=n)
+    alive = np.ones(n, dtype=bool)
+    x = np.zeros(n, dtype=np.int64)
+    recency = np.zeros(n, dtype=np.int64)
+    for t in range(1, int(periods.max()) + 1 if n else 1):
+        open_ = periods >= t
+        alive &= ~(open_ & (rng.random(n) < theta))
+        buy = open_ & alive & (rng.random(n) < p)
+        x += buy
+        recency[buy] = t
+    return pd.DataFrame(
+        {
+            "frequency": x,
+            "recency": recency,
+            "n_periods": periods,
+            "p_": p,
+            "theta_": theta,
+            "alive": alive,
+        },
+        index=pd.RangeIndex(n, name="customer_id"),
+    )

@@ -10,12 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from churnlab._validation import check_number
 from churnlab.diagnostics import HoldoutValidation, PeriodTransactions, Tracking
 from churnlab.plots.style import PALETTE, axes_or_new
 
 _UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months"}
+_THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
 
 
 def plot_period_transactions(result: PeriodTransactions, *, ax: Axes | None = None) -> Axes:
@@ -53,6 +55,7 @@ def plot_period_transactions(result: PeriodTransactions, *, ax: Axes | None = No
     ax.set_xticklabels(table.index.tolist())
     ax.set_xlabel("Repeat transactions in the calibration period")
     ax.set_ylabel("Customers")
+    ax.yaxis.set_major_formatter(_THOUSANDS)
     ax.set_title("Customers by repeat transactions: actual vs model")
     ax.legend()
     ax.grid(axis="x", visible=False)
@@ -71,15 +74,29 @@ def _unit(matrix: pd.DataFrame) -> str:
     return _UNIT_NAMES.get(matrix.attrs.get("time_unit"), "periods")
 
 
-def _plot_grid(matrix: pd.DataFrame, ax: Axes | None, label: str, title: str, **kwargs) -> Axes:
+def _age(matrix: pd.DataFrame) -> str:
+    """`` (customers first seen 39 weeks ago)`` from the grid's ``T``, or nothing."""
+    T = matrix.attrs.get("T")
+    return "" if T is None else f" (customers first seen {T:g} {_unit(matrix)} ago)"
+
+
+def _plot_grid(
+    matrix: pd.DataFrame, ax: Axes | None, label: str, title: str, formatter=None, **kwargs
+) -> Axes:
     ax = axes_or_new(ax)
     frequency = matrix.columns.to_numpy(float)
     recency = matrix.index.to_numpy(float)
     values = np.ma.masked_invalid(matrix.to_numpy(float))
-    mesh = ax.pcolormesh(_edges(frequency), _edges(recency), values, shading="flat", **kwargs)
-    ax.figure.colorbar(mesh, ax=ax, label=label)
+    # rasterized: in PDF and SVG the cells are one image, not hundreds of abutting polygons
+    # that viewers anti-alias into white seams
+    mesh = ax.pcolormesh(
+        _edges(frequency), _edges(recency), values, shading="flat", rasterized=True, **kwargs
+    )
+    bar = ax.figure.colorbar(mesh, ax=ax, label=label)
+    if formatter is not None:
+        bar.ax.yaxis.set_major_formatter(formatter)
     ax.set_xlabel("Frequency (repeat purchases)")
-    ax.set_ylabel(f"Recency (age at last purchase, {_unit(matrix)})")
+    ax.set_ylabel(f"Recency: time of last purchase\n({_unit(matrix)} after the first)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
     ax.grid(False)
@@ -109,19 +126,18 @@ def plot_frequency_recency_matrix(matrix: pd.DataFrame, *, ax: Axes | None = Non
     >>> model = BetaGeo().fit(load_cdnow_summary())
     >>> ax = plot_frequency_recency_matrix(frequency_recency_matrix(model, T=39, t=39))
     >>> ax.get_title()
-    'Expected purchases in the next 39 periods (customers of age 39)'
+    'Expected purchases in the next 39 periods (customers first seen 39 periods ago)'
     >>> grid = frequency_recency_matrix(model, T=39, t=52, time_unit="W")
     >>> plot_frequency_recency_matrix(grid).get_title()
-    'Expected purchases in the next 52 weeks (customers of age 39)'
+    'Expected purchases in the next 52 weeks (customers first seen 39 weeks ago)'
     >>> plt.close("all")
     """
-    t, T, unit = matrix.attrs.get("t"), matrix.attrs.get("T"), _unit(matrix)
+    t, unit = matrix.attrs.get("t"), _unit(matrix)
     title = "Expected purchases"
     if t is not None:
         title += f" in the next {t:g} {unit}"
-    if T is not None:
-        title += f" (customers of age {T:g})"
-    return _plot_grid(matrix, ax, "Expected purchases", title, cmap="viridis")
+    label = "Expected purchases per customer"
+    return _plot_grid(matrix, ax, label, title + _age(matrix), cmap="viridis")
 
 
 def plot_probability_alive_matrix(matrix: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -146,14 +162,20 @@ def plot_probability_alive_matrix(matrix: pd.DataFrame, *, ax: Axes | None = Non
     >>> model = BetaGeo().fit(load_cdnow_summary())
     >>> ax = plot_probability_alive_matrix(probability_alive_matrix(model, T=39))
     >>> ax.get_title()
-    'Probability still active (customers of age 39)'
+    'Probability still active (customers first seen 39 periods ago)'
     >>> plt.close("all")
     """
-    T = matrix.attrs.get("T")
-    title = "Probability still active"
-    if T is not None:
-        title += f" (customers of age {T:g})"
-    return _plot_grid(matrix, ax, "P(alive)", title, cmap="RdYlGn", vmin=0.0, vmax=1.0)
+    title = "Probability still active" + _age(matrix)
+    return _plot_grid(
+        matrix,
+        ax,
+        "Probability still active (P(alive))",
+        title,
+        formatter=PercentFormatter(1.0, decimals=0),
+        cmap="cividis",
+        vmin=0.0,
+        vmax=1.0,
+    )
 
 
 def plot_calibration_holdout(
@@ -200,7 +222,7 @@ def plot_calibration_holdout(
     ax.set_xticks(position)
     ax.set_xticklabels(table.index.tolist())
     ax.set_xlabel("Repeat transactions in the calibration period")
-    ax.set_ylabel("Mean repeat transactions in the holdout")
+    ax.set_ylabel("Repeat transactions per customer\nin the holdout (mean)")
     ax.set_title("Holdout purchases by calibration frequency: actual vs model")
     ax.legend()
     return ax
@@ -255,8 +277,10 @@ def plot_tracking(result: Tracking, *, cumulative: bool = True, ax: Axes | None 
         )
     unit = _UNIT_NAMES.get(result.time_unit, result.time_unit)
     ax.set_xlabel(f"{unit.capitalize()} since {table['start'].iloc[0]:%Y-%m-%d}")
-    what = "Cumulative repeat transactions" if cumulative else "Repeat transactions per period"
+    period = unit[:-1] if unit.endswith("s") else unit
+    what = "Cumulative repeat transactions" if cumulative else f"Repeat transactions per {period}"
     ax.set_ylabel(what)
+    ax.yaxis.set_major_formatter(_THOUSANDS)
     ax.set_title(f"{what}: actual vs model")
     ax.legend(loc="upper left" if cumulative else "upper right")
     return ax
@@ -301,7 +325,7 @@ def plot_clv_distribution(deciles: pd.DataFrame, *, ax: Axes | None = None) -> A
     ax.set_xticklabels([f"{100 * (g - 1) // n_groups}-{100 * g // n_groups}%" for g in groups])
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_ylim(0, 1.05)
-    ax.set_xlabel("Customers ranked by lifetime value (most valuable first)")
+    ax.set_xlabel("Customers ranked by lifetime value, in tenths (most valuable first)")
     ax.set_ylabel("Share of total lifetime value")
     ax.set_title("Who holds the lifetime value")
     ax.legend(loc="center right")
@@ -309,7 +333,11 @@ def plot_clv_distribution(deciles: pd.DataFrame, *, ax: Axes | None = None) -> A
 
 
 def plot_retention_priorities(
-    priorities: pd.DataFrame, *, top: int = 20, ax: Axes | None = None
+    priorities: pd.DataFrame,
+    *,
+    top: int = 20,
+    currency: str | None = None,
+    ax: Axes | None = None,
 ) -> Axes:
     """Customers by P(alive) and value if alive, the first ``top`` priorities highlighted.
 
@@ -320,6 +348,8 @@ def plot_retention_priorities(
         first).
     top : int
         Number of leading rows to highlight.
+    currency : str, optional
+        Currency of the values (e.g. ``"USD"``), named on the value axis.
     ax : Axes, optional
 
     Returns
@@ -340,8 +370,7 @@ def plot_retention_priorities(
     ['Other customers', 'Top 10 by value slipping away']
     >>> plt.close("all")
     """
-    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
-        raise ValueError(f"top must be a positive integer, got {top!r}")
+    top = check_number(top, "top", low=1, integer=True)
     ax = axes_or_new(ax)
     first, rest = priorities.iloc[:top], priorities.iloc[top:]
     ax.scatter(
@@ -362,9 +391,12 @@ def plot_retention_priorities(
     )
     ax.set_xlim(-0.02, 1.02)
     ax.set_yscale("log")
+    # plain numbers with thousands separators, not powers of ten
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlabel("Probability still active today")
-    ax.set_ylabel("Lifetime value if still active (log scale)")
+    unit = f"{currency}, log scale" if currency else "log scale"
+    ax.set_ylabel(f"Lifetime value if still active ({unit})")
     ax.set_title("Whom to protect first: value that slips away if they go quiet")
-    ax.legend(loc="lower center")
+    ax.legend(loc="upper center")
     return ax

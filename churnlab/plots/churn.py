@@ -1,6 +1,6 @@
 """Figures of churn models: ROC, precision-recall, gains, lift, calibration, importance, profit.
 
-Every function draws what :mod:`churnlab.churn` computed (the dicts of
+Every function draws what :mod:`churnlab.churn` computed (the results of
 :func:`churnlab.churn.evaluate`, :func:`churnlab.churn.permutation_importance`,
 :func:`churnlab.churn.profit_curve`), takes ``ax=`` and returns the Axes. The curve plots
 accept one result or a mapping ``{model name: result}`` to compare models on one chart.
@@ -13,17 +13,25 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from churnlab._validation import check_number
+from churnlab.churn.evaluate import ChurnEvaluation
+from churnlab.churn.features import feature_label
 from churnlab.plots.style import PALETTE, axes_or_new
 
 _GREY = "#7f7f7f"
 
 
-def _results(results) -> dict[str, dict]:
+def _results(results) -> dict[str, ChurnEvaluation]:
     """One :func:`evaluate` result or a mapping of them, as a mapping."""
-    if isinstance(results, Mapping) and "roc_auc" in results:
+    if isinstance(results, ChurnEvaluation):
         return {"": results}
-    if not isinstance(results, Mapping) or not results:
+    if (
+        not isinstance(results, Mapping)
+        or not results
+        or not all(isinstance(r, ChurnEvaluation) for r in results.values())
+    ):
         raise ValueError("pass an evaluate() result or a non-empty mapping of them")
     return dict(results)
 
@@ -32,17 +40,26 @@ def _label(name: str, text: str) -> str:
     return f"{name} ({text})" if name else text
 
 
-def _draw_curves(ax: Axes, results, table: str, x: str, y: str, label) -> dict[str, dict]:
-    """One line per result: columns ``x`` and ``y`` of ``result[table]``, ``label(name, r)``."""
+def _draw_curves(
+    ax: Axes, results, table: str, x: str, y: str, label
+) -> dict[str, ChurnEvaluation]:
+    """One line per result: columns ``x`` and ``y`` of ``result.<table>``, ``label(name, r)``."""
     items = _results(results)
     for (name, r), colour in zip(items.items(), _cycle(), strict=False):
-        ax.plot(r[table][x], r[table][y], color=colour, label=label(name, r))
+        curve = getattr(r, table)
+        ax.plot(curve[x], curve[y], color=colour, label=label(name, r))
     return items
 
 
+def _percent(axis) -> None:
+    axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+
+
 def _unit_square(ax: Axes, *, xlabel: str, ylabel: str, title: str, legend: str) -> Axes:
-    """Labels, the [0, 1] x [0, 1] frame of a rate-against-rate chart, and the legend."""
+    """Labels, the [0, 1] x [0, 1] frame of a rate-against-rate chart (in per cent), legend."""
     ax.set(xlabel=xlabel, ylabel=ylabel, xlim=(0, 1), ylim=(0, 1.01), title=title)
+    _percent(ax.xaxis)
+    _percent(ax.yaxis)
     ax.legend(loc=legend)
     return ax
 
@@ -58,9 +75,7 @@ def plot_roc(results, *, ax: Axes | None = None) -> Axes:
     ['model (AUC 1.000)', 'chance']
     """
     ax = axes_or_new(ax)
-    _draw_curves(
-        ax, results, "roc", "fpr", "tpr", lambda n, r: _label(n, f"AUC {r['roc_auc']:.3f}")
-    )
+    _draw_curves(ax, results, "roc", "fpr", "tpr", lambda n, r: _label(n, f"AUC {r.roc_auc:.3f}"))
     ax.plot([0, 1], [0, 1], color=_GREY, linestyle="--", linewidth=1, label="chance")
     return _unit_square(
         ax,
@@ -83,9 +98,9 @@ def plot_precision_recall(results, *, ax: Axes | None = None) -> Axes:
     """
     ax = axes_or_new(ax)
     items = _draw_curves(
-        ax, results, "pr", "recall", "precision", lambda n, r: _label(n, f"AP {r['pr_auc']:.3f}")
+        ax, results, "pr", "recall", "precision", lambda n, r: _label(n, f"AP {r.pr_auc:.3f}")
     )
-    rate = next(iter(items.values()))["churn_rate"]
+    rate = next(iter(items.values())).churn_rate
     ax.axhline(rate, color=_GREY, linestyle="--", linewidth=1, label=f"churn rate {rate:.1%}")
     return _unit_square(
         ax,
@@ -110,7 +125,7 @@ def plot_gains(results, *, ax: Axes | None = None) -> Axes:
     items = _draw_curves(
         ax, results, "gains", "fraction_targeted", "gain", lambda n, r: n or "model"
     )
-    rate = next(iter(items.values()))["churn_rate"]
+    rate = next(iter(items.values())).churn_rate
     ax.plot([0, rate, 1], [0, 1, 1], color=_GREY, linewidth=1, linestyle=":", label="perfect")
     ax.plot([0, 1], [0, 1], color=_GREY, linestyle="--", linewidth=1, label="random")
     return _unit_square(
@@ -125,24 +140,46 @@ def plot_gains(results, *, ax: Axes | None = None) -> Axes:
 def plot_lift(results, *, ax: Axes | None = None) -> Axes:
     """Cumulative lift: churn rate among the contacted over the overall churn rate.
 
+    The y axis runs from 0 to just above the best possible lift (1 / churn rate, drawn as the
+    "perfect" line), so the scale is set by what a ranking can achieve and not by the noisy
+    lift of the first few customers on the list.
+
     Examples
     --------
     >>> from churnlab.churn import evaluate
     >>> ax = plot_lift(evaluate([0, 1, 0, 1], [0.1, 0.7, 0.4, 0.6]))
     >>> ax.get_ylabel()
-    'Cumulative lift'
+    'Cumulative lift\\n(churn rate among contacted / overall)'
+    >>> [float(v) for v in ax.get_ylim()]
+    [0.0, 2.2]
     """
     ax = axes_or_new(ax)
     # the lift is undefined (NaN) at the origin, which matplotlib leaves out of the line
-    _draw_curves(ax, results, "gains", "fraction_targeted", "lift", lambda n, r: n or "model")
+    items = _draw_curves(
+        ax, results, "gains", "fraction_targeted", "lift", lambda n, r: n or "model"
+    )
+    rate = next(iter(items.values()))["churn_rate"]
+    best = 1.0 / rate
+    # a perfect ranking: only churners until all are reached (lift 1 / rate), then 1 / share
+    share = np.linspace(rate, 1.0, 50)
+    ax.plot(
+        np.r_[0.0, share],
+        np.r_[best, 1.0 / share],
+        color=_GREY,
+        linewidth=1,
+        linestyle=":",
+        label="perfect",
+    )
     ax.axhline(1.0, color=_GREY, linestyle="--", linewidth=1, label="random")
     ax.set(
         xlabel="Share of customers contacted (highest scores first)",
-        ylabel="Cumulative lift",
+        ylabel="Cumulative lift\n(churn rate among contacted / overall)",
         xlim=(0, 1),
+        ylim=(0.0, round(1.1 * float(best), 2)),
         title="Lift",
     )
-    ax.legend(loc="upper right")
+    _percent(ax.xaxis)
+    ax.legend(loc="lower left")
     return ax
 
 
@@ -160,7 +197,7 @@ def plot_calibration(results, *, ax: Axes | None = None) -> Axes:
     """
     ax = axes_or_new(ax)
     for (name, r), colour in zip(_results(results).items(), _cycle(), strict=False):
-        table = r["calibration"]
+        table = r.calibration
         if table is None:
             continue
         rate = table["observed_rate"].to_numpy()
@@ -179,24 +216,33 @@ def plot_calibration(results, *, ax: Axes | None = None) -> Axes:
         ax,
         xlabel="Predicted churn probability",
         ylabel="Observed churn rate",
-        title="Calibration",
+        title="Calibration: predicted vs observed churn (bins with 95% intervals)",
         legend="upper left",
     )
 
 
 def plot_permutation_importance(
-    importance: pd.DataFrame, *, ax: Axes | None = None, top: int = 15
+    importance: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    top: int = 15,
+    time_unit: str | None = None,
 ) -> Axes:
     """Horizontal bars of :func:`churnlab.churn.permutation_importance` (mean +- std).
+
+    Features are named in words (:func:`churnlab.churn.features.feature_label`), with
+    ``time_unit`` (the one the features were made with) in the names of time features.
 
     Examples
     --------
     >>> table = pd.DataFrame({"importance_mean": [0.2, 0.05], "importance_std": [0.01, 0.02]},
-    ...                      index=pd.Index(["recency", "frequency"], name="feature"))
-    >>> ax = plot_permutation_importance(table)
+    ...                      index=pd.Index(["time_since_last_purchase", "ipt_cv"],
+    ...                                     name="feature"))
+    >>> ax = plot_permutation_importance(table, time_unit="W")
     >>> [t.get_text() for t in ax.get_yticklabels()]
-    ['recency', 'frequency']
+    ['Weeks since last purchase', 'Irregularity of gaps between purchases']
     """
+    top = check_number(top, "top", low=1, integer=True)
     missing = {"importance_mean", "importance_std"} - set(importance.columns)
     if missing:
         raise ValueError(
@@ -213,52 +259,76 @@ def plot_permutation_importance(
         color=PALETTE[0],
         capsize=3,
     )
-    ax.set_yticks(positions, labels=[str(i) for i in table.index])
+    ax.set_yticks(positions, labels=[feature_label(str(i), time_unit) for i in table.index])
     ax.axvline(0, color=_GREY, linewidth=1)
-    ax.set(xlabel="Drop in ROC AUC when the feature is shuffled", title="Permutation importance")
+    ax.set(
+        xlabel="Drop in ROC AUC when the feature is shuffled",
+        ylabel="Feature",
+        title="Permutation importance",
+    )
     ax.grid(axis="y", visible=False)
     return ax
 
 
-def plot_profit_curve(curves, *, ax: Axes | None = None, best=None) -> Axes:
+def plot_profit_curve(
+    curves, *, ax: Axes | None = None, best=None, currency: str | None = None
+) -> Axes:
     """Campaign profit by share of customers contacted (:func:`churnlab.churn.profit_curve`).
 
     Parameters
     ----------
     curves : DataFrame or mapping of name -> DataFrame
-    best : MPCResult, optional
-        Marks the most profitable fraction (:func:`churnlab.churn.mpc`).
+    best : MPCResult or mapping of name -> MPCResult, optional
+        Marks the most profitable fraction (:func:`churnlab.churn.mpc`) on its curve, in the
+        curve's colour; a single MPCResult belongs to the first curve.
+    currency : str, optional
+        Currency of the profit (e.g. ``"USD"``), named on the axis and in the legend.
 
     Examples
     --------
     >>> from churnlab.churn import mpc, profit_curve
     >>> y, s = [1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1]
-    >>> ax = plot_profit_curve(profit_curve(y, s), best=mpc(y, s))
+    >>> ax = plot_profit_curve(profit_curve(y, s), best=mpc(y, s), currency="USD")
     >>> ax.get_ylabel()
-    'Campaign profit'
+    'Campaign profit (USD)'
+    >>> ax.get_legend_handles_labels()[1]
+    ['profit', 'best: contact 75%, USD 101']
     """
     ax = axes_or_new(ax)
     if isinstance(curves, pd.DataFrame):
         curves = {"": curves}
+    if best is not None and not isinstance(best, Mapping):
+        best = {next(iter(curves)): best}
+    best = dict(best or {})
+    unknown = [name for name in best if name not in curves]
+    if unknown:
+        raise ValueError(f"best names {unknown} are not curves; curves are {list(curves)}")
+    money = f"{currency} " if currency else ""
     for (name, curve), colour in zip(curves.items(), _cycle(), strict=False):
         ax.plot(curve["fraction_targeted"], curve["profit"], color=colour, label=name or "profit")
-    if best is not None:
-        ax.plot(
-            [best.fraction],
-            [best.profit],
-            marker="o",
-            color=PALETTE[3],
-            linestyle="none",
-            label=f"best: contact {best.fraction:.0%}",
-        )
+        if name in best:
+            b = best[name]
+            ax.plot(
+                [b.fraction],
+                [b.profit],
+                marker="o",
+                markersize=9,
+                markeredgecolor="black",
+                color=colour,
+                linestyle="none",
+                label=f"best: contact {b.fraction:.0%}, {money}{b.profit:,.0f}",
+            )
     ax.axhline(0, color=_GREY, linewidth=1)
     ax.set(
         xlabel="Share of customers contacted (highest scores first)",
-        ylabel="Campaign profit",
+        ylabel=f"Campaign profit ({currency})" if currency else "Campaign profit",
         xlim=(0, 1),
         title="Profit of a retention campaign",
     )
-    ax.legend(loc="best")
+    _percent(ax.xaxis)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    # beside the plot: profit curves run through every corner of the frame
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     return ax
 
 

@@ -64,15 +64,21 @@ def plot_reason_mix(result: BenchmarkComparison, *, ax: Axes | None = None) -> A
         color=PALETTE[0],
         label=f"Observed ({result.level:.0%} {result.method.capitalize()} interval)",
     )
-    ax.bar(x + width / 2, table["benchmark"], width, color=PALETTE[1], label="Benchmark")
+    p = "p < 0.001" if result.p_value < 0.001 else f"p = {result.p_value:.2g}"
+    ax.bar(
+        x + width / 2,
+        table["benchmark"],
+        width,
+        color=PALETTE[1],
+        label=f"Benchmark (chi-square test: {p})",
+    )
     ax.set_xticks(x)
     ax.set_xticklabels([_label(r) for r in table.index])
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_ylabel("Share of defectors")
-    ax.set_title(
-        f"Why customers leave: observed vs benchmark (n = {result.n_coded}, "
-        f"p = {result.p_value:.1g})"
-    )
+    ax.set_xlabel("Reason for leaving")
+    ax.set_ylabel("Share of coded answers")
+    unmapped = f", {result.n_unmapped} unmapped left out" if result.n_unmapped else ""
+    ax.set_title(f"Reasons for leaving vs benchmark ({result.n_coded} coded answers{unmapped})")
     ax.legend()
     ax.grid(axis="x", visible=False)
     return ax
@@ -81,6 +87,10 @@ def plot_reason_mix(result: BenchmarkComparison, *, ax: Axes | None = None) -> A
 def plot_value_at_risk(result: ValueAtRisk, *, ax: Axes | None = None) -> Axes:
     """Each reason's share of lost customers beside its share of lost value.
 
+    Shares are of all answers, the unmapped ones included (drawn as their own bar), as in
+    ``result.table``; :func:`plot_reason_mix` and :func:`plot_pareto` give shares of the coded
+    answers only, hence somewhat larger shares for the same reason.
+
     Examples
     --------
     >>> import pandas as pd
@@ -88,7 +98,7 @@ def plot_value_at_risk(result: ValueAtRisk, *, ax: Axes | None = None) -> Axes:
     >>> var = value_at_risk(pd.Series(["competition", "no_reason"]), pd.Series([3.0, 1.0]))
     >>> ax = plot_value_at_risk(var)
     >>> ax.get_ylabel()
-    'Share'
+    'Share of all exit answers (unmapped included)'
     >>> import matplotlib.pyplot as plt
     >>> plt.close(ax.figure)
     """
@@ -107,17 +117,26 @@ def plot_value_at_risk(result: ValueAtRisk, *, ax: Axes | None = None) -> Axes:
     ax.set_xticks(x)
     ax.set_xticklabels([_label(r) for r in table.index])
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_ylabel("Share")
+    ax.set_xlabel("Reason for leaving")
+    ax.set_ylabel("Share of all exit answers (unmapped included)")
     ax.set_title(f"Lost customers and lost {result.value_name} by reason")
     ax.legend()
     ax.grid(axis="x", visible=False)
     return ax
 
 
-def plot_pareto(result: ValueAtRisk, *, measure: str = "value", ax: Axes | None = None) -> Axes:
+def plot_pareto(
+    result: ValueAtRisk,
+    *,
+    measure: str = "value",
+    currency: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
     """Pareto chart: reasons by lost ``measure``, largest first, with the cumulative share.
 
-    Draws ``result.pareto(measure)``; the cumulative line is on a second y axis.
+    Draws ``result.pareto(measure)``; the cumulative line is on a second y axis. Shares are of
+    the coded answers (the unmapped left out). ``currency`` (e.g. ``"EUR"``) names the unit
+    of a lost value.
 
     Examples
     --------
@@ -136,14 +155,18 @@ def plot_pareto(result: ValueAtRisk, *, measure: str = "value", ax: Axes | None 
     ax.bar(x, table[measure], color=PALETTE[0])
     ax.set_xticks(x)
     ax.set_xticklabels([_label(r) for r in table.index])
-    ax.set_ylabel(f"Lost {result.value_name}" if measure == "value" else "Customers lost")
+    ax.set_xlabel("Reason for leaving (largest first)")
+    if measure == "value":
+        ax.set_ylabel(f"Lost {result.value_name}" + (f" ({currency})" if currency else ""))
+    else:
+        ax.set_ylabel("Customers lost")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.grid(axis="x", visible=False)
     line = ax.twinx()
     line.plot(x, table["cumulative_share"], marker="o", color=PALETTE[3])
     line.set_ylim(0, 1.05)
     line.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    line.set_ylabel("Cumulative share")
+    line.set_ylabel("Cumulative share (unmapped left out)", color=PALETTE[3])
     line.grid(False)
     line.spines["right"].set_visible(True)
     what = result.value_name if measure == "value" else "customers"
@@ -162,7 +185,7 @@ def plot_leak_rate(result: LeakRate, *, ax: Axes | None = None) -> Axes:
     ...                   "defection_date": pd.to_datetime(["2022-05-01", None, None, None])})
     >>> ax = plot_leak_rate(leak_rate(c, end="2022-12-31"))
     >>> ax.get_ylabel()
-    'Customers lost in the year'
+    'Share of customers lost in the year'
     >>> import matplotlib.pyplot as plt
     >>> plt.close(ax.figure)
     """
@@ -179,8 +202,11 @@ def plot_leak_rate(result: LeakRate, *, ax: Axes | None = None) -> Axes:
     ax.set_xticklabels([str(y) for y in table.index])
     ax.yaxis.set_major_locator(MultipleLocator(0.05))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_ylabel("Customers lost in the year")
-    ax.set_title("Yearly leak of customers against the ceiling")
+    ax.set_xlabel("Year")
+    ax.set_ylabel("Share of customers lost in the year")
+    ax.set_title(
+        f"Yearly leak of customers against the ceiling ({result.level:.0%} Wilson intervals)"
+    )
     ax.legend()
     ax.grid(axis="x", visible=False)
     return ax

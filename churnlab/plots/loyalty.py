@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from churnlab.economics import ProgrammeEvaluation
 from churnlab.loyalty import (
@@ -38,10 +38,29 @@ _UNIT_NAMES = {"D": "day", "W": "week", "M": "month"}
 _NPS_COLUMNS = ("nps", "ci_lower", "ci_upper")
 
 
+_PERIODS = {"QE": "quarter", "Q": "quarter", "ME": "month", "M": "month", "YE": "year"}
+_PERIOD_LABELS = {
+    "quarter": lambda end: f"Q{end.quarter}\n{end.year}",
+    "month": lambda end: f"{end:%b}\n{end.year}",
+    "year": lambda end: f"{end.year}",
+}
+
+
 def _labels(index: pd.Index) -> list[str]:
     if isinstance(index, pd.MultiIndex):
         return [" / ".join(str(v) for v in row) for row in index]
     return [str(v) for v in index]
+
+
+def _index_name(index: pd.Index, default: str = "group") -> str:
+    """``segment / touch point`` from the index names (underscores as spaces)."""
+    names = [str(n).replace("_", " ") for n in index.names if n is not None]
+    return " / ".join(names) if names else default
+
+
+def _interval(table: pd.DataFrame) -> str:
+    level = table.attrs.get("level")
+    return f"{level:.0%} intervals" if level is not None else "intervals"
 
 
 def _check_nps_table(table) -> None:
@@ -71,6 +90,8 @@ def plot_nps(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     >>> ax = plot_nps(nps_by(answers, "touch_point"))
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['sales', 'support']
+    >>> ax.get_title()
+    'NPS by touch point, with 95% intervals'
     """
     _check_nps_table(table)
     ax = axes_or_new(ax)
@@ -97,7 +118,7 @@ def plot_nps(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     )
     for yi, score, n in zip(y, table["nps"], table["n"], strict=True):
         ax.annotate(
-            f"{score:+.0f} (n={n})",
+            f"{score:+.0f} (n = {n:,})",
             (score, yi),
             xytext=(0, 7),
             textcoords="offset points",
@@ -110,7 +131,9 @@ def plot_nps(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.set_xlim(-100, 100)
     ax.set_ylim(-0.7, len(table) - 0.3)
     ax.set_xlabel("Net Promoter Score (% promoters - % detractors)")
-    ax.set_title("NPS by group, with intervals", pad=34)
+    name = _index_name(table.index)
+    ax.set_ylabel(name.capitalize())
+    ax.set_title(f"NPS by {name}, with {_interval(table)}", pad=34)
     ax.grid(axis="y", visible=False)
     return ax
 
@@ -132,6 +155,10 @@ def plot_nps_trend(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     >>> ax = plot_nps_trend(nps_trend(answers))
     >>> len(ax.lines)
     2
+    >>> ax.get_xlabel(), ax.get_title()
+    ('Quarter', 'NPS by quarter, with 95% intervals (shaded)')
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['Q1\\n2024', 'Q2\\n2024', 'Q3\\n2024']
     """
     _check_nps_table(table)
     ax = axes_or_new(ax)
@@ -151,15 +178,34 @@ def plot_nps_trend(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         ax.plot(part.index, part["nps"], marker="o", color=colour, label=label)
         ax.fill_between(part.index, part["ci_lower"], part["ci_upper"], color=colour, alpha=0.15)
     ax.axhline(0, color="black", lw=1)
-    ax.set_ylabel("NPS")
-    ax.set_title("NPS over time, with intervals")
+    period = _PERIODS.get(table.attrs.get("freq"), "period")
+    ends = pd.DatetimeIndex(table.index.get_level_values(0).unique()).sort_values()
+    if period in _PERIOD_LABELS:
+        # one tick per period, named as people name it ("Q3 2024"), not at calendar dates
+        # that fall between the points
+        ax.set_xticks(ends, labels=[_PERIOD_LABELS[period](end) for end in ends])
+        ax.set_xlabel(period.capitalize())
+    else:
+        ax.set_xlabel("End of period")
+    ax.set_ylabel("NPS (% promoters - % detractors)")
+    ax.set_title(f"NPS by {period}, with {_interval(table)} (shaded)")
     if len(parts) > 1:
         ax.legend()
     return ax
 
 
-def plot_loyalty_matrix(result: LoyaltyMatrix, *, ax: Axes | None = None) -> Axes:
+def plot_loyalty_matrix(
+    result: LoyaltyMatrix, *, repeat_unit: str | None = None, ax: Axes | None = None
+) -> Axes:
     """The four kinds of loyalty as a 2 x 2 grid: customers and value share per cell.
+
+    Parameters
+    ----------
+    result : LoyaltyMatrix
+    repeat_unit : str, optional
+        The unit of the repeat measure, e.g. ``"purchases a month"`` for
+        ``customer_activity(..., time_unit="M")["purchase_rate"]``; named on the axis and
+        after the cut-off.
 
     Examples
     --------
@@ -167,9 +213,11 @@ def plot_loyalty_matrix(result: LoyaltyMatrix, *, ax: Axes | None = None) -> Axe
     >>> from churnlab.loyalty import loyalty_matrix
     >>> m = loyalty_matrix(pd.Series({1: 10, 2: 3}), pd.Series({1: 5.0, 2: 1.0}),
     ...                    pd.Series({1: 50.0, 2: 5.0}))
-    >>> ax = plot_loyalty_matrix(m)
+    >>> ax = plot_loyalty_matrix(m, repeat_unit="purchases a month")
     >>> ax.get_xlabel()
-    'Repeat purchasing'
+    'Repeat purchasing (purchases a month)'
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['low: under 3 purchases a month', 'high: 3 purchases a month or more']
     """
     if not isinstance(result, LoyaltyMatrix):
         raise TypeError("pass the LoyaltyMatrix returned by loyalty_matrix")
@@ -198,16 +246,18 @@ def plot_loyalty_matrix(result: LoyaltyMatrix, *, ax: Axes | None = None) -> Axe
         ax.text(x + 0.5, y + 0.5, text, ha="center", va="center", fontsize=12)
     ax.set_xlim(0, 2)
     ax.set_ylim(0, 2)
+    cut = f"{result.repeat_threshold:.2g}" + (f" {repeat_unit}" if repeat_unit else "")
     ax.set_xticks([0.5, 1.5])
-    ax.set_xticklabels(
-        [f"low (< {result.repeat_threshold:.3g})", f"high (>= {result.repeat_threshold:.3g})"]
-    )
+    ax.set_xticklabels([f"low: under {cut}", f"high: {cut} or more"])
     ax.set_yticks([0.5, 1.5])
     ax.set_yticklabels(
-        [f"low\n(< {result.attitude_threshold:g})", f"high\n(>= {result.attitude_threshold:g})"]
+        [
+            f"low\n(under {result.attitude_threshold:g})",
+            f"high\n({result.attitude_threshold:g} or more)",
+        ]
     )
-    ax.set_xlabel("Repeat purchasing")
-    ax.set_ylabel("Attitude (NPS answer)")
+    ax.set_xlabel("Repeat purchasing" + (f" ({repeat_unit})" if repeat_unit else ""))
+    ax.set_ylabel("Attitude (answer, 0-10)")
     ax.set_title("Loyalty matrix: attitude x repeat purchasing")
     ax.grid(False)
     return ax
@@ -234,7 +284,9 @@ def plot_ladder(result: LoyaltyLadder, *, ax: Axes | None = None) -> Axes:
     t = result.table
     y = np.arange(len(t))[::-1]
     share = t["share_of_first"].to_numpy()
-    ax.barh(y, share, left=(1 - share) / 2, color=[PALETTE[i] for i in (5, 0, 2, 3)], height=0.7)
+    # light fills keep the black labels readable on every bar
+    colours = [PALETTE[i] for i in (5, 0, 2, 3)]
+    ax.barh(y, share, left=(1 - share) / 2, color=colours, alpha=0.55, height=0.7)
     unit = _UNIT_NAMES.get(result.time_unit, result.time_unit)
     for yi, (_, row) in zip(y, t.iterrows(), strict=True):
         rate = row["purchase_rate"]
@@ -249,13 +301,11 @@ def plot_ladder(result: LoyaltyLadder, *, ax: Axes | None = None) -> Axes:
         )
     ax.set_yticks(y)
     ax.set_yticklabels(
-        [
-            f"{s}\n(>= {m} purchase{'s' if m > 1 else ''})"
-            for s, m in zip(t.index, t["min_purchases"], strict=True)
-        ]
+        [f"{s}\n({m} or more purchases)" for s, m in zip(t.index, t["min_purchases"], strict=True)]
     )
     ax.set_xlim(0, 1)
     ax.set_xticks([])
+    ax.set_ylabel("Stage (purchases made)")
     ax.set_title("Loyalty ladder: share of first-time buyers reaching each stage")
     ax.grid(False)
     return ax
@@ -283,15 +333,30 @@ def plot_lorenz(result: Concentration, *, ax: Axes | None = None) -> Axes:
         color=PALETTE[0],
         label=f"Lorenz curve (Gini {result.gini:.2f})",
     )
+    # the top customers' share is the gap between the curve and 100% at 1 - top_fraction
     x0, y0 = 1 - result.top_fraction, 1 - result.top_share
     ax.plot([x0, x0], [0, y0], color=PALETTE[3], lw=1.2, ls=":")
     ax.plot([x0], [y0], "o", color=PALETTE[3])
     ax.annotate(
-        f"top {result.top_fraction:.0%} of customers hold {result.top_share:.0%}",
-        (x0, y0),
-        xytext=(-15, 15),
+        "",
+        xy=(x0, 1.0),
+        xytext=(x0, y0),
+        arrowprops={
+            "arrowstyle": "<->",
+            "color": PALETTE[3],
+            "lw": 1.8,
+            "shrinkA": 4,
+            "shrinkB": 0,
+        },
+    )
+    # the label sits left of the arrow and above the diagonal, where neither curve runs
+    ax.annotate(
+        f"top {result.top_fraction:.0%} of customers\nhold {result.top_share:.0%} of the value",
+        (x0, (1.0 + x0) / 2),
+        xytext=(-12, 0),
         textcoords="offset points",
         ha="right",
+        va="center",
         color=PALETTE[3],
     )
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
@@ -315,7 +380,7 @@ def plot_complaint_iceberg(result: ComplaintIceberg, *, ax: Axes | None = None) 
     >>> c = pd.DataFrame({"customer_id": [1, 2], "resolved": [True, False]})
     >>> ax = plot_complaint_iceberg(complaint_iceberg(c))
     >>> ax.get_ylabel()
-    'Customers'
+    'Customers: complained (up)\\nand silent unhappy (down)'
     """
     if not isinstance(result, ComplaintIceberg):
         raise TypeError("pass the ComplaintIceberg returned by complaint_iceberg")
@@ -335,29 +400,35 @@ def plot_complaint_iceberg(result: ComplaintIceberg, *, ax: Axes | None = None) 
     )
     ax.axhline(0, color="black", lw=1.5)
     for xi, (_, row) in zip(x, t.iterrows(), strict=True):
+        # negative_reach_if_all_resolved is what the silent alone tell (complaint_iceberg);
+        # negative_reach adds the unresolved complainants
         ax.text(
             xi,
             -row["silent_unhappy"],
-            f"{row['silent_unhappy']:,.0f} silent\ntell ~{row['negative_reach']:,.0f} people",
+            f"{row['silent_unhappy']:,.0f} silent unhappy\n"
+            f"tell ~{row['negative_reach_if_all_resolved']:,.0f} people",
             ha="center",
             va="top",
-            fontsize=10,
+            fontsize=11,
         )
         ax.text(
             xi,
             row["complainants"],
-            f"{int(row['complainants']):,} complained",
+            f"{int(row['complainants']):,} complained\n({int(row['unresolved']):,} unresolved)",
             ha="center",
             va="bottom",
-            fontsize=10,
+            fontsize=11,
         )
-    low = -(t["silent_unhappy"].max()) * 1.35
-    ax.set_ylim(low, max(t["complainants"].max() * 2.5, -low * 0.25))
+    low = -(t["silent_unhappy"].max()) * 1.6
+    ax.set_ylim(low, max(t["complainants"].max() * 3.0, -low * 0.25))
+    # customers are counted up from the waterline and down from it: no negative counts
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{abs(v):,.0f}"))
     ax.set_xticks(x)
     ax.set_xticklabels(_labels(t.index))
-    ax.set_ylabel("Customers")
+    ax.set_xlabel(_index_name(t.index, default="").capitalize() or "All complaints")
+    ax.set_ylabel("Customers: complained (up)\nand silent unhappy (down)")
     ax.set_title("Complaint iceberg: complaints seen and unhappy customers below the waterline")
-    ax.legend(loc="lower right", fontsize=10)
+    ax.legend(loc="lower center", ncols=3, fontsize=11, handlelength=1.2, columnspacing=1.2)
     ax.grid(axis="x", visible=False)
     return ax
 
@@ -373,7 +444,7 @@ def plot_programme_effect(result: ProgrammeEvaluation, *, ax: Axes | None = None
     >>> ax = plot_programme_effect(evaluate_programme(data.customers, data.transactions,
     ...                                               n_boot=100))
     >>> [t.get_text() for t in ax.get_yticklabels()]
-    ['Adjusted: matched non-members, diff-in-diff', 'Naive: members vs non-members']
+    ['Adjusted\\n(matched, diff-in-diff)', 'Naive\\n(members vs non-members)']
     """
     if not isinstance(result, ProgrammeEvaluation):
         raise TypeError("pass the ProgrammeEvaluation returned by evaluate_programme")
@@ -388,13 +459,12 @@ def plot_programme_effect(result: ProgrammeEvaluation, *, ax: Axes | None = None
         )
     ax.axvline(1.0, color="black", lw=1)
     ax.set_yticks(y)
-    ax.set_yticklabels(
-        ["Adjusted: matched non-members, diff-in-diff", "Naive: members vs non-members"]
-    )
+    ax.set_yticklabels(["Adjusted\n(matched, diff-in-diff)", "Naive\n(members vs non-members)"])
     ax.set_ylim(-0.6, len(t) - 0.4)
+    ax.set_ylabel("Comparison")
     outcome = {"purchases": "purchase"}.get(result.outcome, result.outcome)
     ax.set_xlabel(
-        f"Members' {outcome} rate after joining / comparison ({result.level:.0%} interval)"
+        f"Members' {outcome} rate / comparison rate (x1 = no effect; {result.level:.0%} interval)"
     )
     ax.set_title("Loyalty programme effect: naive vs adjusted")
     ax.grid(axis="y", visible=False)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import math
 import warnings
 from collections.abc import Iterator
 
@@ -26,6 +25,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from churnlab._validation import check_number
 from churnlab.rfm import unit_days
 from churnlab.spark._read import require_spark_columns, require_spark_frame, show_spark_rows
 
@@ -159,17 +159,15 @@ def rebuild(payload: tuple[str, str, str]):
 
 def _check_scoring_args(horizon, step, discount_rate, zero_spend, with_spend: bool) -> None:
     """The argument rules of :func:`churnlab.customer_lifetime_value`, checked on the driver."""
-    for name, value in (("horizon", horizon), ("step", step)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-            raise ValueError(f"{name} must be a positive number of periods, got {value!r}")
-        if not math.isfinite(value) or value <= 0:
-            raise ValueError(f"{name} must be a positive number of periods, got {value!r}")
+    horizon = check_number(horizon, "horizon", low=0, low_open=True)
+    step = check_number(step, "step", low=0, low_open=True)
     if not with_spend:
         return
     if discount_rate is None:
         raise ValueError("discount_rate (an annual rate, 0.10 = 10%) is needed for the CLV")
-    if not math.isfinite(discount_rate) or discount_rate <= -1:
-        raise ValueError(f"discount_rate must be an annual rate above -1, got {discount_rate!r}")
+    check_number(
+        discount_rate, "discount_rate", low=-1, low_open=True, hint="An annual rate: 0.10 = 10%."
+    )
     n_steps = horizon / step
     K = int(round(n_steps))
     if K < 1 or abs(n_steps - K) > 1e-9 * max(1.0, n_steps):

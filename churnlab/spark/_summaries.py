@@ -27,6 +27,7 @@ from churnlab.churn.features import (
     _add_bgnbd,
     _check_windows,
     _join_attributes,
+    _label_window,
     horizon_days,
 )
 from churnlab.rfm import unit_days
@@ -55,6 +56,15 @@ from churnlab.transactions import DEFAULT_RETURNS, DataQualityReport, check_retu
 
 # Warnings point at the caller of the public function: it -> _finish -> warn_returns.
 _STACKLEVEL = 3
+
+
+class _DayRange:
+    """What :func:`churnlab.churn.features._label_window` reads of a table: its first and
+    last day and how a date argument becomes a day (so the label-window rules stay there)."""
+
+    def __init__(self, table: SparkTransactions):
+        self.day = np.array([table.first_day, table.last_day])
+        self.day_of = table.day_of
 
 
 def _rfm_columns(prefix: str, end_day: int, unit: float) -> dict[str, Column]:
@@ -258,7 +268,8 @@ date_format, tz
     -------
     DataFrame
         ``frequency_cal``, ``recency_cal``, ``T_cal``, ``monetary_value_cal``,
-        ``frequency_holdout``, ``monetary_value_holdout``, ``duration_holdout``.
+        ``frequency_holdout``, ``monetary_value_holdout``, ``duration_holdout``; ``attrs``
+        as in the pandas function (``time_unit``, ``calibration_end``, ``observation_end``).
 
     Examples
     --------
@@ -326,6 +337,8 @@ date_format, tz
         return out
     out = _to_pandas_frame(out, customer_col)
     out.attrs["time_unit"] = time_unit
+    out.attrs["calibration_end"] = day_name(cal_end)
+    out.attrs["observation_end"] = day_name(obs_end)
     return out
 
 
@@ -414,29 +427,7 @@ trend_window, bgnbd, attributes, data_end, returns, date_format, tz
     )
     if table.n_rows == 0:
         raise ValueError("transactions are empty")
-    cut_day = table.day_of(cutoff, "cutoff")
-    first_day, last_day = table.first_day, table.last_day
-    end_day = last_day if data_end is None else table.day_of(data_end, "data_end")
-    if cut_day < first_day:
-        raise ValueError(
-            f"cutoff={cutoff!r} is before the first transaction ({day_name(first_day)}): "
-            "no customer exists yet. Choose a cutoff within the data."
-        )
-    if cut_day >= end_day:
-        raise ValueError(
-            f"cutoff={cutoff!r} is not before the end of the data ({day_name(end_day)}): "
-            "there is no label window left. Choose an earlier cutoff."
-        )
-    label_end = cut_day + h_days
-    if label_end > end_day:
-        raise ValueError(
-            f"cutoff={cutoff!r} with horizon={horizon!r}: the label window "
-            f"({day_name(cut_day)}, {day_name(label_end)}] runs past "
-            f"the end of the data ({day_name(end_day)}): customers who buy after "
-            f"{day_name(end_day)} would be labelled churned wrongly. Use an earlier cutoff "
-            "or a shorter horizon, or pass data_end= if observation continued after the last "
-            "transaction."
-        )
+    cut_day, label_end = _label_window(_DayRange(table), cutoff, horizon, h_days, data_end)
     periods = [
         Period(None, cut_day, f"the history to {day_name(cut_day)}"),
         Period(
@@ -453,10 +444,10 @@ trend_window, bgnbd, attributes, data_end, returns, date_format, tz
         refuse_returns(table, periods[1:])
 
     age = F.lit(cut_day) - F.col(DAY)  # days before the cutoff (0 = on the cutoff)
-    gap = F.col("gap") / F.lit(unit)
+    gap = F.col("gap").cast("double")  # days between consecutive purchase days
     extra = [
         F.sum(in_period(0, gap, 0.0)).alias("gap_sum"),
-        F.var_pop(in_period(0, gap)).alias("gap_var"),
+        F.stddev_samp(in_period(0, gap)).alias("gap_std"),
     ]
     for w in windows:
         inside = age < w
@@ -478,9 +469,11 @@ trend_window, bgnbd, attributes, data_end, returns, date_format, tz
     per_customer = _per_customer(table, periods, returns, gaps=True, extra=extra)
 
     rfm = _rfm_columns("p0_", cut_day, unit)
+    # the gap statistics of churnlab.stats.gap_statistics (sample standard deviation, in days;
+    # the mean needs one gap, the others two), 0 where undefined
     n_gaps = F.col("p0_days") - 1
     mean = F.col("gap_sum") / F.greatest(n_gaps, F.lit(1))
-    std = F.sqrt(F.coalesce(F.col("gap_var"), F.lit(0.0)))
+    std = F.col("gap_std")
     n_tx = F.col("p0_rows")
     spend = F.col("p0_total")
     recent, earlier = F.col("recent"), F.col("earlier")
@@ -490,11 +483,9 @@ trend_window, bgnbd, attributes, data_end, returns, date_format, tz
         "tenure": rfm["T"],
         "monetary_value": rfm["monetary_value"],
         "time_since_last_purchase": (F.lit(cut_day) - F.col("p0_last")) / F.lit(unit),
-        "ipt_mean": F.when(n_gaps > 0, mean).otherwise(0.0),
-        "ipt_std": F.when(n_gaps > 0, std).otherwise(0.0),
-        "ipt_cv": F.when(
-            (n_gaps > 0) & (mean > 0), std / F.when(mean > 0, mean).otherwise(1.0)
-        ).otherwise(0.0),
+        "ipt_mean": F.when(n_gaps > 0, mean / F.lit(unit)).otherwise(0.0),
+        "ipt_std": F.when(n_gaps > 1, std / F.lit(unit)).otherwise(0.0),
+        "ipt_cv": F.when(n_gaps > 1, std / mean).otherwise(0.0),
     }
     for w in windows:
         features[f"purchases_{w}d"] = F.col(f"n_{w}").cast("long")

@@ -7,6 +7,7 @@ import pytest
 from churnlab import rfm_summary
 from churnlab.churn import horizon_days, make_churn_dataset
 from churnlab.datasets import load_cdnow
+from churnlab.loyalty import customer_activity
 from churnlab.models import CDNOW_BGNBD_PUBLISHED, BetaGeo
 
 
@@ -41,10 +42,12 @@ def test_hand_computed_features(small):
     )
     assert X.index.tolist() == [1, 2]
     c1, c2 = X.loc[1], X.loc[2]
-    # customer 1: purchase days 01-01, 01-15, 02-12 -> gaps of 2 and 4 weeks
+    # customer 1: purchase days 01-01, 01-15, 02-12 -> gaps of 2 and 4 weeks: mean 3, sample
+    # standard deviation sqrt((1 + 1) / 1) = sqrt(2), coefficient of variation sqrt(2) / 3
     assert c1["frequency"] == 2 and c1["recency"] == 6.0 and c1["tenure"] == 6.0
     assert c1["time_since_last_purchase"] == 0.0
-    assert c1["ipt_mean"] == 3.0 and c1["ipt_std"] == 1.0 and c1["ipt_cv"] == pytest.approx(1 / 3)
+    assert c1["ipt_mean"] == 3.0 and c1["ipt_std"] == pytest.approx(np.sqrt(2))
+    assert c1["ipt_cv"] == pytest.approx(np.sqrt(2) / 3)
     assert c1["monetary_value"] == 25.0  # (20 + 30) / 2 repeat days
     # last 30 days = (01-13, 02-12]: purchase days 01-15 and 02-12, spend 50
     assert c1["purchases_30d"] == 2 and c1["spend_30d"] == 50.0
@@ -95,7 +98,8 @@ def test_features_match_brute_force(cdnow):
         gaps = g["date"].diff().dt.days.dropna().to_numpy() / 7
         row = X.loc[cid]
         assert row["ipt_mean"] == pytest.approx(gaps.mean() if len(gaps) else 0.0)
-        assert row["ipt_std"] == pytest.approx(gaps.std() if len(gaps) else 0.0)
+        # sample standard deviation (pandas' default ddof=1); 0 with fewer than two gaps
+        assert row["ipt_std"] == pytest.approx(pd.Series(gaps).std() if len(gaps) > 1 else 0.0)
         age = (cutoff - g["date"]).dt.days
         assert row["purchases_90d"] == (age < 90).sum()
         assert row["spend_180d"] == pytest.approx(g.loc[age < 180, "amount"].sum())
@@ -104,6 +108,19 @@ def test_features_match_brute_force(cdnow):
     later = cdnow[(cdnow["date"] > cutoff) & (cdnow["date"] <= cutoff + pd.Timedelta("13W"))]
     expected = (~X.index.isin(later["customer_id"])).astype(int)
     np.testing.assert_array_equal(y.to_numpy(), expected)
+
+
+def test_gap_regularity_is_the_loyalty_definition(cdnow):
+    # One coefficient of variation of the gaps between purchase days in the package: the churn
+    # feature ipt_cv is customer_activity's cv_gap wherever that is defined (3+ purchase days).
+    cutoff = "1997-09-30"
+    X, _ = make_churn_dataset(cdnow, cutoff, "26W", bgnbd=False)
+    activity = customer_activity(cdnow, cutoff, time_unit="W").reindex(X.index)
+    defined = activity["cv_gap"].notna()
+    assert defined.sum() > 100
+    np.testing.assert_allclose(X.loc[defined, "ipt_cv"], activity.loc[defined, "cv_gap"])
+    np.testing.assert_allclose(X.loc[defined, "ipt_mean"], activity.loc[defined, "mean_gap"])
+    assert (X.loc[~defined, "ipt_cv"] == 0).all()
 
 
 def test_bgnbd_features_are_the_model_predictions(cdnow):

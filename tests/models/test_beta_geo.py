@@ -187,8 +187,6 @@ def test_unconditional_expectation_where_scipy_fails(params, t, expected):
 
 
 def test_stored_mpmath_values_are_reproduced():
-    mp = pytest.importorskip("mpmath")
-    assert mp is not None
     for params, history, expected in MPMATH_EQ10[::7]:
         assert float(_mpmath_conditional(params, *history)) == pytest.approx(expected, rel=1e-14)
 

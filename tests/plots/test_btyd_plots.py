@@ -134,8 +134,19 @@ def test_probability_alive_colour_scale_is_zero_to_one(results):
 def test_heat_map_labels_name_the_time_unit(model):
     grid = frequency_recency_matrix(model, T=39, t=52, max_frequency=3, time_unit="W")
     ax = plot_frequency_recency_matrix(grid)
-    assert ax.get_title() == "Expected purchases in the next 52 weeks (customers of age 39)"
-    assert ax.get_ylabel() == "Recency (age at last purchase, weeks)"
+    title = "Expected purchases in the next 52 weeks (customers first seen 39 weeks ago)"
+    assert ax.get_title() == title
+    assert ax.get_ylabel() == "Recency: time of last purchase\n(weeks after the first)"
+
+
+@pytest.mark.parametrize("which", ["expected", "alive"])
+def test_heat_maps_are_colour_blind_safe_and_one_image_in_vector_files(results, which):
+    plot = plot_frequency_recency_matrix if which == "expected" else plot_probability_alive_matrix
+    mesh = plot(results[which]).collections[0]
+    # sequential maps of even lightness (viridis family), not a red-green diverging map
+    assert mesh.get_cmap().name in {"viridis", "cividis"}
+    # one raster image in PDF and SVG: no white seams between hundreds of cell polygons
+    assert mesh.get_rasterized()
 
 
 def test_calibration_holdout_lines_are_the_bucket_means(results):

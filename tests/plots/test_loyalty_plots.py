@@ -58,6 +58,9 @@ def test_plot_nps_trend_one_line_per_group(data):
     sales = next(line for line in drawn if line.get_label() == "sales")
     expected = table.xs("sales", level="touch_point")["nps"].to_numpy()
     np.testing.assert_allclose(sales.get_ydata(), expected)
+    assert ax.get_xlabel() == "Year"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2022", "2023", "2024"]
+    assert ax.get_title() == "NPS by year, with 95% intervals (shaded)"
 
 
 def test_plot_loyalty_matrix_annotates_counts():
@@ -74,6 +77,11 @@ def test_plot_loyalty_matrix_annotates_counts():
     assert "No loyalty\n0 customers (0%)" in texts
     with pytest.raises(TypeError):
         P.plot_loyalty_matrix(m.table)
+    ax = P.plot_loyalty_matrix(m, repeat_unit="purchases a month")
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "low: under 3 purchases a month",
+        "high: 3 purchases a month or more",
+    ]
 
 
 def test_plot_ladder_bar_widths_are_the_shares(data):
@@ -92,6 +100,23 @@ def test_plot_lorenz_draws_the_curve():
     point = ax.lines[3]
     assert (point.get_xdata()[0], point.get_ydata()[0]) == pytest.approx((0.8, 0.5))
     assert "Gini 0.40" in curve.get_label()
+    # the top 20% hold 50%: the label names the share that the arrow spans, from the
+    # curve at 80% of customers (50% of value) up to 100%
+    arrow, label = ax.texts
+    assert arrow.xy == pytest.approx((0.8, 1.0))
+    assert arrow.xyann == pytest.approx((0.8, 0.5))
+    assert label.get_text() == "top 20% of customers\nhold 50% of the value"
+    assert label.xy == pytest.approx((0.8, 0.9))
+
+
+def test_plot_lorenz_label_matches_the_gap_it_marks():
+    # 27% / 73%: the point sits at the bottom 80%'s share, the label gives the top 20%'s
+    values = pd.Series(np.r_[np.full(80, 27.0 / 80), np.full(20, 73.0 / 20)])
+    c = L.concentration(values)
+    ax = P.plot_lorenz(c)
+    point = ax.lines[3]
+    assert point.get_ydata()[0] == pytest.approx(0.27)
+    assert "hold 73% of the value" in ax.texts[1].get_text()
 
 
 def test_plot_complaint_iceberg_bars(data):
@@ -102,6 +127,19 @@ def test_plot_complaint_iceberg_bars(data):
     np.testing.assert_allclose(heights[:n], ice.table["resolved"])
     np.testing.assert_allclose(heights[n : 2 * n], ice.table["unresolved"])
     np.testing.assert_allclose(heights[2 * n :], -ice.table["silent_unhappy"])
+    # counts below the waterline read as counts, not negative numbers
+    ax.figure.draw_without_rendering()
+    assert all(not t.get_text().startswith(("-", "\u2212")) for t in ax.get_yticklabels())
+    # the silent are credited with their own word of mouth only; the unresolved
+    # complainants' share of the negative reach is not theirs
+    delivery = ice.table.loc["delivery"]
+    silent_text = next(t.get_text() for t in ax.texts if "silent" in t.get_text())
+    reach = delivery["silent_unhappy"] * ice.told_by_dissatisfied
+    assert (
+        silent_text
+        == f"{delivery['silent_unhappy']:,.0f} silent unhappy\ntell ~{reach:,.0f} people"
+    )
+    assert reach < delivery["negative_reach"]
 
 
 def test_plot_programme_effect_draws_both_estimates(data):
