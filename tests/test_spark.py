@@ -17,7 +17,7 @@ import pytest
 from pyspark.sql import functions as F
 
 import churnlab
-from churnlab import BetaGeo, GammaGamma, customer_lifetime_value
+from churnlab import BetaGeo, GammaGamma, ParetoNBD, customer_lifetime_value
 from churnlab import spark as cs
 from churnlab.churn import make_churn_dataset
 from churnlab.datasets import load_cdnow, load_retail_sample
@@ -222,6 +222,10 @@ def test_fit_on_distinct_rows_equals_fitting_every_customer(cdnow_summaries):
     # and they are the published estimates (Fader, Hardie & Lee 2005, section 4)
     assert got.params_.round(3).tolist() == [0.243, 4.414, 0.793, 2.426]
 
+    # any model of the shared machinery: the same distinct rows, the same estimates
+    pareto = cs.fit(ParetoNBD(), spark_summary)
+    np.testing.assert_allclose(pareto.params_, ParetoNBD().fit(pandas_summary).params_, rtol=1e-6)
+
     repeat = pandas_summary[pandas_summary["frequency"] > 0]
     spend = cs.fit(GammaGamma(), spark_summary.filter("frequency > 0"))
     np.testing.assert_allclose(spend.params_, GammaGamma().fit(repeat).params_, rtol=1e-6)
@@ -260,6 +264,19 @@ def test_score_equals_the_pandas_predictions(cdnow_summaries):
     np.testing.assert_allclose(got["clv"], clv, rtol=1e-12)
     # customer 1 of the CDNOW sample: P(alive) 0.727 (Hardie's BG/NBD spreadsheet)
     assert round(got.loc[1, "probability_alive"], 3) == 0.727
+
+    # another purchase model travels the same way
+    pareto = ParetoNBD().fit(pandas_summary)
+    got = cs.score(spark_summary, pareto, horizon=39, time_unit="W").toPandas()
+    got = got.set_index("customer_id").sort_index()
+    np.testing.assert_allclose(
+        got["probability_alive"], pareto.probability_alive(pandas_summary), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        got["expected_purchases"],
+        pareto.conditional_expected_purchases(39, pandas_summary),
+        rtol=1e-12,
+    )
 
 
 def test_score_checks_its_arguments_and_zero_spend(spark, cdnow_summaries):
