@@ -4,7 +4,9 @@ Data flows one way: transactions (read once, by :mod:`churnlab.transactions`; se
 :func:`inspect_transactions`) -> :func:`rfm_summary` -> purchase and spend models
 (:class:`BetaGeo`, :class:`ModifiedBetaGeo`, :class:`ParetoNBD`, :class:`BetaGeoBetaBinomial`;
 :class:`GammaGamma`; chosen with :func:`compare_models`) -> :func:`customer_lifetime_value` ->
-decisions and figures.
+decisions and figures. Every forecast can carry an interval: :func:`prediction_interval` and
+:func:`clv_interval` (parameter uncertainty), :func:`predictive_total_interval` (a cohort
+total, with the purchase process's own randomness).
 
 Subpackages and modules, by question:
 
@@ -32,6 +34,9 @@ from churnlab.models import (
     GammaGamma,
     ModifiedBetaGeo,
     ParetoNBD,
+    clv_interval,
+    prediction_interval,
+    predictive_total_interval,
 )
 from churnlab.rfm import TIME_UNITS, calibration_holdout_split, rfm_summary
 from churnlab.transactions import DataQualityReport, inspect_transactions
@@ -82,6 +87,7 @@ __all__ = [
     "calibration_holdout_split",
     "churn",
     "compare_models",
+    "clv_interval",
     "complaints",
     "concentration",
     "contractual",
@@ -95,6 +101,8 @@ __all__ = [
     "nps",
     "plots",
     "results",
+    "prediction_interval",
+    "predictive_total_interval",
     "rfm_summary",
     "stats",
 ]

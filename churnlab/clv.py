@@ -32,7 +32,7 @@ from churnlab._validation import (
     require_columns,
     require_dataframe,
 )
-from churnlab.models._base import read_columns
+from churnlab.models._base import check_time_unit, read_columns
 from churnlab.rfm import DAYS_PER_YEAR, unit_days
 
 __all__ = ["DAYS_PER_YEAR", "customer_lifetime_value", "retention_priorities", "value_deciles"]
@@ -90,7 +90,8 @@ def customer_lifetime_value(
     time_unit : {'D', 'W', 'M'}
         The unit of ``recency``, ``T``, ``horizon`` and ``step``. Must equal
         ``data.attrs["time_unit"]`` when the data record it, and the purchase model's
-        ``time_unit_`` when it was fitted on data that recorded one.
+        ``time_unit_`` when it was fitted on data that recorded one
+        (:func:`churnlab.models._base.check_time_unit`, the one check of time units).
     horizon : float
         Length of the future window, in ``time_unit``; a whole multiple of ``step``.
     discount_rate : float
@@ -128,17 +129,7 @@ def customer_lifetime_value(
     require_dataframe(data, "data")
     require_columns(data, _COLUMNS, "data")
     days = unit_days(time_unit)
-    recorded = data.attrs.get("time_unit")
-    if recorded is not None and recorded != time_unit:
-        raise ValueError(
-            f"time_unit={time_unit!r} but data.attrs['time_unit'] is {recorded!r}: recency, T, "
-            f"horizon and step must be in the data's unit; pass time_unit={recorded!r}"
-        )
-    fitted = getattr(purchase_model, "time_unit_", None)
-    if fitted is not None and fitted != time_unit:
-        raise ValueError(
-            f"time_unit={time_unit!r} but the purchase model was fitted on data in {fitted!r}"
-        )
+    check_time_unit(purchase_model, data, time_unit=time_unit)
     n_steps = horizon / step
     K = int(round(n_steps))
     if K < 1 or abs(n_steps - K) > 1e-9 * max(1.0, n_steps):
@@ -170,6 +161,7 @@ def customer_lifetime_value(
     if not free.all():
         paid = frame.loc[~free, ["frequency", "monetary_value"]]
         spend[~free] = spend_model.conditional_expected_spend(paid).to_numpy()
+    _require_finite(spend, "expected_spend", spend_model, frame)
     expected = purchase_model.conditional_expected_purchases
     if given_alive:
         expected = getattr(purchase_model, "conditional_expected_purchases_if_alive", None)
@@ -184,11 +176,25 @@ def customer_lifetime_value(
     previous = np.zeros(len(frame))
     for k in range(1, K + 1):
         cumulative = expected(k * step, history).to_numpy()
+        _require_finite(cumulative, "expected_purchases", purchase_model, frame)
         years = k * step * days / DAYS_PER_YEAR
         clv += (cumulative - previous) / (1.0 + discount_rate) ** years
         previous = cumulative
     name = "clv_if_alive" if given_alive else "clv"
     return pd.Series(spend * clv, index=data.index, name=name)
+
+
+def _require_finite(values: np.ndarray, name: str, model, frame: pd.DataFrame) -> None:
+    """Refuse a model's negative or non-finite prediction ``name`` instead of summing it."""
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        fail(
+            name,
+            f"{type(model).__name__} predicts a negative or non-finite value",
+            frame.assign(**{name: values}),
+            bad,
+            "A lifetime value needs finite, non-negative predictions from both models.",
+        )
 
 
 def value_deciles(values: pd.Series, *, n_groups: int = 10) -> pd.DataFrame:

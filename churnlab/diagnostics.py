@@ -43,7 +43,7 @@ from churnlab._validation import (
     require_columns,
     require_dataframe,
 )
-from churnlab.models._base import read_columns
+from churnlab.models._base import check_time_unit, read_columns
 from churnlab.results import Result
 from churnlab.rfm import unit_days
 from churnlab.transactions import DEFAULT_RETURNS, read_transactions
@@ -155,7 +155,9 @@ def period_transactions(
     model : fitted purchase model
         With ``probability_of_purchases(t, n)``, e.g. :class:`churnlab.BetaGeo`.
     data : DataFrame
-        RFM summary with ``frequency``, ``recency`` and ``T`` (one row per customer).
+        RFM summary with ``frequency``, ``recency`` and ``T`` (one row per customer), in the
+        model's time unit: ``data.attrs["time_unit"]``, when recorded, must equal the model's
+        ``time_unit_`` (:func:`churnlab.models._base.check_time_unit`).
     max_frequency : int
         Buckets are 0, 1, ..., ``max_frequency - 1`` and ``max_frequency+``.
 
@@ -182,6 +184,7 @@ def period_transactions(
     (2357.0, 4.82)
     """
     _check_fitted(model)
+    check_time_unit(model, data)
     max_frequency = _check_max_frequency(max_frequency)
     x, _, T = _rfm_arrays(data)
     labels = _bucket_labels(max_frequency)
@@ -212,9 +215,10 @@ def period_transactions(
 # --------------------------------------------------------------------------------------------
 
 
-def _unit(time_unit: str | None) -> str | None:
+def _unit(model, time_unit: str | None) -> str | None:
     if time_unit is not None:
         unit_days(time_unit)  # raises on an unknown unit
+        check_time_unit(model, time_unit=time_unit)
     return time_unit
 
 
@@ -281,7 +285,8 @@ def frequency_recency_matrix(
     recency_step : float
         Spacing of the recency grid (rows 0, step, 2 step, ..., T).
     time_unit : {'W', 'D', 'M'}, optional
-        The data's time unit, recorded in ``attrs`` for labels only.
+        The data's time unit, recorded in ``attrs`` for labels; it must equal the model's
+        ``time_unit_`` when the model recorded one.
 
     Returns
     -------
@@ -311,7 +316,7 @@ def frequency_recency_matrix(
     def values_for(x, t_x, age):
         return model.conditional_expected_purchases(t, x, t_x, age)
 
-    attrs = {"quantity": "expected purchases", "t": float(t), "time_unit": _unit(time_unit)}
+    attrs = {"quantity": "expected purchases", "t": float(t), "time_unit": _unit(model, time_unit)}
     return _grid_frame(values_for, T, max_frequency, recency_step, attrs)
 
 
@@ -339,7 +344,8 @@ def probability_alive_matrix(
     recency_step : float
         Spacing of the recency grid.
     time_unit : {'W', 'D', 'M'}, optional
-        The data's time unit, recorded in ``attrs`` for labels only.
+        The data's time unit, recorded in ``attrs`` for labels; it must equal the model's
+        ``time_unit_`` when the model recorded one.
 
     Returns
     -------
@@ -365,7 +371,7 @@ def probability_alive_matrix(
     def values_for(x, t_x, age):
         return model.probability_alive(x, t_x, age)
 
-    attrs = {"quantity": "P(alive)", "time_unit": _unit(time_unit)}
+    attrs = {"quantity": "P(alive)", "time_unit": _unit(model, time_unit)}
     return _grid_frame(values_for, T, max_frequency, recency_step, attrs)
 
 
@@ -378,6 +384,7 @@ def _holdout_predictions(model, split: pd.DataFrame) -> tuple[np.ndarray, np.nda
     """Actual and predicted repeat transactions in the holdout, one entry per customer."""
     _check_fitted(model)
     require_dataframe(split, "split")
+    check_time_unit(model, split)
     require_columns(split, _SPLIT_COLUMNS, "split")
     x, t_x, T = _rfm_arrays(split, "_cal")
     duration = as_float_array(split["duration_holdout"], "duration_holdout")
@@ -434,7 +441,8 @@ def calibration_holdout_table(
     model : fitted purchase model
         Fitted on ``frequency_cal``, ``recency_cal`` and ``T_cal``.
     split : DataFrame
-        Output of :func:`churnlab.calibration_holdout_split`.
+        Output of :func:`churnlab.calibration_holdout_split`, in the model's time unit (its
+        ``attrs["time_unit"]``, when recorded, must equal the model's ``time_unit_``).
     max_frequency : int
         Buckets 0, ..., ``max_frequency - 1`` and ``max_frequency+``.
 
@@ -552,7 +560,8 @@ def holdout_validation(
     model : fitted purchase model
         Fitted on the calibration columns of ``split``.
     split : DataFrame
-        Output of :func:`churnlab.calibration_holdout_split`.
+        Output of :func:`churnlab.calibration_holdout_split`, in the model's time unit (its
+        ``attrs["time_unit"]``, when recorded, must equal the model's ``time_unit_``).
     max_frequency : int
         Calibration-frequency buckets 0, ..., ``max_frequency - 1`` and ``max_frequency+``.
 
@@ -711,7 +720,8 @@ def tracking(
     customer_col, date_col, amount_col : str
         Column names; ``amount_col=None`` when there is no amount (every row a purchase).
     time_unit : {'W', 'D', 'M'}
-        Period length.
+        Period length; it must equal the model's ``time_unit_`` when the model recorded one
+        (the expected counts are E[X(t)] with ``t`` in this unit).
     returns, date_format, tz
         As in :func:`churnlab.rfm_summary`.
 
@@ -737,6 +747,7 @@ def tracking(
     """
     _check_fitted(model)
     unit = unit_days(time_unit)
+    check_time_unit(model, time_unit=time_unit)
     table = read_transactions(
         transactions,
         customer_col=customer_col,

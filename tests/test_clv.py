@@ -124,7 +124,7 @@ def test_time_unit_must_match_the_data():
     assert bg.time_unit_ == "W"
     bare = data.copy()
     bare.attrs = {}
-    with pytest.raises(ValueError, match="purchase model was fitted on data in 'W'"):
+    with pytest.raises(ValueError, match="BetaGeo was fitted on data in time_unit='W'"):
         customer_lifetime_value(bg, gg, bare, time_unit="D", horizon=364, discount_rate=0.1)
 
 
@@ -310,3 +310,43 @@ def test_repeat_buyers_with_zero_spend_are_valued_at_zero_with_a_warning(models,
         customer_lifetime_value(bg, gg, data, zero_spend="drop", **kwargs)
     with pytest.raises(ValueError, match="column 'monetary_value'"):  # negative stays an error
         customer_lifetime_value(bg, gg, data.assign(monetary_value=-1.0), **kwargs)
+
+
+# refusals (issue 7)
+
+
+def test_value_is_refused_when_spend_has_no_mean(models, cdnow):
+    # Gamma-Gamma with q <= 1: no mean spend per transaction; main returned negative or
+    # infinite lifetime values
+    bg, _ = models
+    heavy = GammaGamma()
+    heavy.params_ = pd.Series({"p": 0.3, "q": 0.62, "v": 15.0})
+    with pytest.raises(ValueError, match=r"GammaGamma: q = 0\.62 <= 1 .*lifetime value"):
+        customer_lifetime_value(bg, heavy, cdnow, time_unit="W", horizon=52, discount_rate=0.1)
+
+
+class _StubSpend:
+    """A spend model from elsewhere whose predictions are invalid for some customers."""
+
+    def conditional_expected_spend(self, data):
+        values = np.full(len(data), 20.0)
+        values[1] = -5.0
+        values[2] = np.inf
+        return pd.Series(values, index=data.index, name="expected_spend")
+
+
+def test_negative_or_infinite_model_predictions_are_refused(models, cdnow):
+    bg, _ = models
+    data = cdnow.iloc[:5]
+    with pytest.raises(ValueError, match="column 'expected_spend': _StubSpend predicts a") as err:
+        customer_lifetime_value(bg, _StubSpend(), data, time_unit="W", horizon=4, discount_rate=0)
+    assert "in 2 row(s)" in str(err.value)
+
+
+def test_duplicate_customers_are_refused(models, cdnow):
+    bg, gg = models
+    twice = pd.concat([cdnow.iloc[:3], cdnow.iloc[[0]]])
+    with pytest.raises(ValueError, match=r"customer ids .* must be unique.*occur more than once"):
+        customer_lifetime_value(bg, gg, twice, time_unit="W", horizon=4, discount_rate=0.1)
+    with pytest.raises(ValueError, match=r"customer ids .* must be unique"):
+        retention_priorities(bg, twice, pd.Series(1.0, index=twice.index, name="clv"))

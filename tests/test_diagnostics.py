@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab import BetaGeo, calibration_holdout_split
+from churnlab import BetaGeo, calibration_holdout_split, rfm_summary
 from churnlab.datasets import load_cdnow, load_cdnow_summary
 from churnlab.diagnostics import (
     HoldoutValidation,
@@ -422,3 +422,74 @@ def test_tracking_counts_no_return_as_a_purchase(published):
     with pytest.warns(UserWarning, match="1 return row"):
         result = tracking(published, tx, "2024-01-28")
     assert result.table["actual"].tolist() == [0.0, 1.0, 0.0, 0.0]
+
+
+# --------------------------------------------------------------------------------------------
+# the model's time unit (issue 7): refused, not silently misread
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def weekly_model(split):
+    # fitted on the weekly calibration columns: the model records time_unit_ = 'W'
+    model = BetaGeo().fit(split["frequency_cal"], split["recency_cal"], split["T_cal"])
+    assert model.time_unit_ == "W"
+    return model
+
+
+@pytest.fixture(scope="module")
+def daily_split(transactions):
+    return calibration_holdout_split(transactions, CALIBRATION_END, OBSERVATION_END, time_unit="D")
+
+
+# On main, the weekly model read daily data as weeks: chi-square 553 instead of 4.8, and a
+# tracking error of +165% instead of -4%.
+def test_period_transactions_refuse_data_in_another_time_unit(weekly_model, transactions):
+    daily = rfm_summary(transactions, CALIBRATION_END, time_unit="D")
+    with pytest.raises(
+        ValueError, match="time_unit='D' but BetaGeo was fitted on data in time_unit='W'"
+    ):
+        period_transactions(weekly_model, daily)
+    weekly = rfm_summary(transactions, CALIBRATION_END, time_unit="W")
+    assert period_transactions(weekly_model, weekly).chi_square == pytest.approx(4.8, abs=0.5)
+
+
+@pytest.mark.parametrize("diagnostic", [holdout_validation, calibration_holdout_table])
+def test_holdout_diagnostics_refuse_a_split_in_another_time_unit(
+    weekly_model, daily_split, diagnostic
+):
+    with pytest.raises(
+        ValueError, match="time_unit='D' but BetaGeo was fitted on data in time_unit='W'"
+    ):
+        diagnostic(weekly_model, daily_split)
+
+
+def test_tracking_refuses_another_time_unit(weekly_model, transactions):
+    with pytest.raises(ValueError, match=r"time_unit='D' but BetaGeo was fitted on data in.*'W'"):
+        tracking(
+            weekly_model,
+            transactions,
+            OBSERVATION_END,
+            calibration_end=CALIBRATION_END,
+            time_unit="D",
+        )
+    weekly = tracking(weekly_model, transactions, OBSERVATION_END, calibration_end=CALIBRATION_END)
+    assert -5 < weekly.error_percent < -2
+
+
+@pytest.mark.parametrize("grid", [frequency_recency_matrix, probability_alive_matrix])
+def test_grids_refuse_a_time_unit_label_other_than_the_models(weekly_model, grid):
+    with pytest.raises(ValueError, match="time_unit='M' but BetaGeo was fitted"):
+        grid(weekly_model, T=39, max_frequency=2, recency_step=13, time_unit="M")
+    assert (
+        grid(weekly_model, T=39, max_frequency=2, recency_step=13, time_unit="W").attrs["time_unit"]
+        == "W"
+    )
+
+
+def test_diagnostics_refuse_duplicate_customer_ids(published, rfm, split):
+    twice = pd.concat([rfm.iloc[:3], rfm.iloc[:1]])
+    with pytest.raises(ValueError, match=r"customer ids .* must be unique.*occur more than once"):
+        period_transactions(published, twice)
+    with pytest.raises(ValueError, match=r"customer ids .* must be unique"):
+        holdout_validation(published, pd.concat([split.iloc[:3], split.iloc[:1]]))

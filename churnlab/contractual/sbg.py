@@ -163,6 +163,7 @@ class ShiftedBetaGeometric(LikelihoodModel):
     """
 
     _param_names = ("alpha", "beta")
+    _time_units = PERIODS
     _columns = ("periods_survived", "active")
 
     def fit(self, data, *, weights=None):
@@ -520,73 +521,8 @@ class ShiftedBetaGeometric(LikelihoodModel):
     def _extra_to_dict(self) -> dict[str, Any]:
         return {"max_periods": self.max_periods_}
 
-    def _extra_from_dict(self, extra: dict[str, Any]) -> None:
-        self.max_periods_ = int(extra["max_periods"])
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]):
-        """Rebuild a fitted model from :meth:`to_dict` output, checking every field.
-
-        Raises a ValueError naming the field when one is missing or out of range (parameters
-        must be finite and positive, the covariance a 2 x 2 matrix of numbers or nulls, the
-        counts non-negative), so a damaged or hand-edited file is refused, not half-loaded.
-        """
-        if not isinstance(data, dict):
-            raise ValueError(f"expected a dict from to_dict(), got {type(data).__name__}")
-        if data.get("model") != cls.__name__:
-            raise ValueError(f"this file holds a {data.get('model')!r} model, not a {cls.__name__}")
-        required = (
-            "format_version",
-            "init_params",
-            "params",
-            "log_likelihood",
-            "converged",
-            "n_iter",
-            "optimizer_message",
-            "n_customers",
-            "n_unique",
-            "log_params_covariance",
-            "extra",
-        )
-        missing = [key for key in required if key not in data]
-        if missing:
-            raise ValueError(f"the saved model lacks field(s) {missing}")
-        params = data["params"]
-        if not isinstance(params, dict) or sorted(params) != sorted(cls._param_names):
-            raise ValueError(f"field 'params' must hold {list(cls._param_names)}, got {params!r}")
-        for name, value in params.items():
-            if not _is_number(value) or not np.isfinite(value) or value <= 0:
-                raise ValueError(f"field 'params': {name} must be a positive number, got {value!r}")
-        if not _is_number(data["log_likelihood"]) or not np.isfinite(data["log_likelihood"]):
-            raise ValueError(
-                f"field 'log_likelihood' must be a finite number, got {data['log_likelihood']!r}"
-            )
-        for key in ("n_customers", "n_unique", "n_iter"):
-            if not _is_number(data[key]) or data[key] < 0:
-                raise ValueError(f"field {key!r} must be a number >= 0, got {data[key]!r}")
-        cov = data["log_params_covariance"]
-        k = len(cls._param_names)
-        if (
-            not isinstance(cov, list)
-            or len(cov) != k
-            or any(not isinstance(row, list) or len(row) != k for row in cov)
-            or any(v is not None and not _is_number(v) for row in cov for v in row)
-        ):
-            raise ValueError(
-                f"field 'log_params_covariance' must be a {k} x {k} list of numbers or nulls"
-            )
-        extra = data["extra"]
-        periods = extra.get("max_periods") if isinstance(extra, dict) else None
-        if not _is_number(periods) or periods < 0 or periods != int(periods):
-            raise ValueError(
-                f"field 'extra.max_periods' must be a whole number >= 0, got {periods!r}"
-            )
-        unit = data.get("time_unit")
-        if unit is not None and unit not in PERIODS:
-            raise ValueError(
-                f"field 'time_unit' must be one of {list(PERIODS)} or null, got {unit!r}"
-            )
-        return super().from_dict(data)
+    def _extra_from_dict(self, extra: dict[str, Any], check) -> None:
+        self.max_periods_ = check.integer("extra.max_periods", extra.get("max_periods"), minimum=0)
 
 
 def _is_number(value) -> bool:

@@ -3,6 +3,9 @@
 Continuous time: BG/NBD (:class:`BetaGeo`), MBG/NBD (:class:`ModifiedBetaGeo`) and Pareto/NBD
 (:class:`ParetoNBD`); discrete opportunities: BG/BB (:class:`BetaGeoBetaBinomial`); spend:
 Gamma-Gamma (:class:`GammaGamma`).
+
+Intervals for their forecasts (:mod:`churnlab.models.uncertainty`): :func:`parameter_draws`,
+:func:`prediction_interval`, :func:`clv_interval`, :func:`predictive_total_interval`.
 """
 
 from churnlab.models._base import ConvergenceError
@@ -29,6 +32,13 @@ from churnlab.models.pareto_nbd import (
     CDNOW_PARETO_NBD_PUBLISHED_LOG_LIKELIHOOD,
     ParetoNBD,
 )
+from churnlab.models.uncertainty import (
+    TotalInterval,
+    clv_interval,
+    parameter_draws,
+    prediction_interval,
+    predictive_total_interval,
+)
 
 __all__ = [
     "CDNOW_BGNBD_PUBLISHED",
@@ -47,5 +57,10 @@ __all__ = [
     "ModifiedBetaGeo",
     "ParetoNBD",
     "SpendFrequencyCorrelation",
+    "TotalInterval",
+    "clv_interval",
+    "parameter_draws",
+    "prediction_interval",
+    "predictive_total_interval",
     "spend_frequency_correlation",
 ]

@@ -10,19 +10,29 @@
   differences of the analytic gradient), carried back to the natural scale by the delta
   method; confidence intervals are the exponential of the log-scale interval, so they stay
   positive and are asymmetric;
-* the summary table (``estimate, std_err, ci_lower, ci_upper``) and JSON save/load.
+* refusals instead of arbitrary estimates: data that lack what the model rests on (each
+  model's ``_check_identifiable``), and estimates that are no proper maximum (a parameter at
+  the optimizer's bound; a non-finite, singular or indefinite Hessian) raise a ValueError
+  saying what is missing; a fit that does not converge raises :class:`ConvergenceError`, so
+  ``converged_`` is True on every fitted model;
+* one row per customer (:func:`check_unique_ids`) and one check of time units
+  (:func:`check_time_unit`) for every prediction, lifetime value and diagnostic;
+* the summary table (``estimate, std_err, ci_lower, ci_upper``) and JSON save/load, every
+  field of a loaded file checked (:meth:`LikelihoodModel.from_dict`).
 
 A model subclass declares ``_param_names`` and ``_columns`` and implements ``_prepare``
 (per-row quantities that do not depend on the parameters, computed once per fit),
 ``_loglik`` (log-likelihood and its gradient on the natural scale) and
-``_initial_params``.
+``_initial_params``; optionally ``_check_identifiable`` (refuse uninformative data),
+``_identification_hint`` and ``_flat_meaning`` (words for the refusals), and
+``_extra_to_dict`` / ``_extra_from_dict(extra, check)`` (further fitted state in the JSON
+file, checked with the ``_FieldCheck`` passed in).
 """
 
 from __future__ import annotations
 
 import html
 import json
-import warnings
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -34,6 +44,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from churnlab._validation import as_float_array, check_rfm, fail, require_columns
+from churnlab.rfm import TIME_UNITS
 
 #: Bounds of the log-parameters during optimisation: exp(+-30) spans 1e-13 .. 1e13, far
 #: beyond any sensible estimate, and keeps every trial point finite.
@@ -41,6 +52,11 @@ LOG_PARAM_BOUND = 30.0
 
 #: Relative step of the central differences that give the Hessian from the analytic gradient.
 HESSIAN_STEP = 1e-5
+
+#: Smallest ratio of the smallest to the largest eigenvalue of minus the Hessian (in the
+#: log-parameters) of a proper maximum; below it the likelihood is flat in some direction
+#: to rounding, and the fit is refused (see :meth:`LikelihoodModel._covariance`).
+SINGULAR_RCOND = 1e-13
 
 #: JSON format version of :meth:`LikelihoodModel.save`.
 FORMAT_VERSION = 1
@@ -133,7 +149,29 @@ def read_columns(
         raise ValueError(f"the columns differ in length: {lengths}")
     if index is None:
         index = pd.RangeIndex(len(arrays[names[0]]))
+    check_unique_ids(index)
     return arrays, index
+
+
+def check_unique_ids(index: pd.Index, name: str = "data") -> None:
+    """Refuse an index of customer ids that holds an id more than once.
+
+    A model's input has one row per customer and its predictions are indexed like it: a
+    repeated id would be fitted twice and predicted twice. Collapsed rows of identical
+    histories are passed with ``weights`` instead.
+    """
+    if index.is_unique:
+        return
+    repeated = index[index.duplicated(keep=False)]
+    counts = pd.Series(repeated).value_counts(sort=False)
+    shown = ", ".join(f"{k!r} ({v} rows)" for k, v in counts.head(10).items())
+    more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""
+    label = f" ({index.name!r})" if index.name is not None else ""
+    raise ValueError(
+        f"{name}: the customer ids of the index{label} must be unique; {len(counts)} id(s) "
+        f"occur more than once: {shown}{more}. Keep one row per customer (identical "
+        "histories can be passed once with weights)."
+    )
 
 
 def data_time_unit(data) -> str | None:
@@ -142,14 +180,66 @@ def data_time_unit(data) -> str | None:
     return attrs.get("time_unit") if isinstance(attrs, dict) else None
 
 
-def check_time_unit(model, data) -> None:
-    """Refuse data whose recorded time unit differs from the one the model was fitted in."""
-    fitted, given = getattr(model, "time_unit_", None), data_time_unit(data)
+def check_time_unit(model, data=None, *, time_unit: str | None = None) -> str | None:
+    """Refuse a time unit that differs from another one in the same computation.
+
+    The one check of time units: the unit the model was fitted in (``model.time_unit_``,
+    recorded when the fitted data carried ``attrs["time_unit"]``), the unit recorded in
+    ``data.attrs["time_unit"]`` and an explicit ``time_unit`` argument must agree wherever
+    two of them are known. Every prediction method, :func:`churnlab.customer_lifetime_value`
+    and the diagnostics of :mod:`churnlab.diagnostics` call it.
+
+    Returns
+    -------
+    str or None
+        The unit in force (the argument, else the data's, else the model's), None if none is
+        recorded.
+
+    Examples
+    --------
+    >>> class Fitted:
+    ...     time_unit_ = "W"
+    >>> check_time_unit(Fitted(), time_unit="W")
+    'W'
+    >>> check_time_unit(Fitted(), time_unit="D")
+    Traceback (most recent call last):
+    ...
+    ValueError: time_unit='D' but Fitted was fitted on data in time_unit='W': ...
+    """
+    fitted = getattr(model, "time_unit_", None)
+    given = data_time_unit(data) if data is not None else None
+    name = type(model).__name__
     if fitted is not None and given is not None and fitted != given:
         raise ValueError(
-            f"the data are in time_unit={given!r} but {type(model).__name__} was fitted on data "
-            f"in time_unit={fitted!r}: recompute the summary in {fitted!r} or refit"
+            f"the data are in time_unit={given!r} but {name} was fitted on data in "
+            f"time_unit={fitted!r}: recompute the summary in {fitted!r} or refit"
         )
+    if time_unit is not None:
+        if given is not None and time_unit != given:
+            raise ValueError(
+                f"time_unit={time_unit!r} but data.attrs['time_unit'] is {given!r}: the "
+                f"data's recency and T are in {given!r}; pass time_unit={given!r}"
+            )
+        if fitted is not None and time_unit != fitted:
+            raise ValueError(
+                f"time_unit={time_unit!r} but {name} was fitted on data in "
+                f"time_unit={fitted!r}: horizons and ages must be in the model's unit; pass "
+                f"time_unit={fitted!r} or refit"
+            )
+    return time_unit or given or fitted
+
+
+def _flat_direction(vector: np.ndarray, names: list[str]) -> str:
+    """Describe a direction of the log-parameters in words (for identification errors)."""
+    big = np.abs(vector) >= 0.3 * np.max(np.abs(vector))
+    involved = [n for n, b in zip(names, big, strict=True) if b]
+    if len(involved) == 1:
+        return f"it barely changes as {involved[0]} moves"
+    signs = np.sign(vector[big])
+    listed = ", ".join(involved[:-1]) + f" and {involved[-1]}"
+    if np.all(signs == signs[0]):
+        return f"it barely changes as {listed} are scaled up or down together"
+    return f"it barely changes as {listed} are traded against each other"
 
 
 def read_weights(weights, n: int) -> np.ndarray:
@@ -190,6 +280,9 @@ class LikelihoodModel(BaseEstimator):
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ()
+    #: The time units a saved model of this class may record (contractual models add
+    #: calendar periods such as quarters and years).
+    _time_units: ClassVar = TIME_UNITS
     _columns: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, initial_params: dict | None = None, max_iter: int = 1000, tol=1e-10):
@@ -226,17 +319,32 @@ class LikelihoodModel(BaseEstimator):
                     start[j] = value
         return start
 
+    def _check_identifiable(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> None:
+        """Refuse data that cannot identify the model (distinct rows, positive weights)."""
+
+    def _flat_meaning(self, direction: np.ndarray, params: np.ndarray) -> str:
+        """What a flat direction of the log-likelihood means for this model ("" if nothing)."""
+        return ""
+
+    #: What the model needs from the data, appended to the errors of unidentified fits.
+    _identification_hint: ClassVar[str] = ""
+
     def _fit_columns(
         self, columns: dict[str, np.ndarray], weights: np.ndarray, time_unit: str | None = None
     ):
-        if not isinstance(self.max_iter, int | np.integer) or self.max_iter < 1:
+        integer = isinstance(self.max_iter, int | np.integer) and not isinstance(
+            self.max_iter, bool
+        )
+        if not integer or self.max_iter < 1:
             raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}")
-        if not np.isfinite(self.tol) or self.tol <= 0:
+        if isinstance(self.tol, bool) or not np.isfinite(self.tol) or self.tol <= 0:
             raise ValueError(f"tol must be a positive number, got {self.tol!r}")
         names = list(columns)
         unique, w, _ = collapse_rows([columns[c] for c in names], weights)
         keep = w > 0
-        prep = self._prepare({c: u[keep] for c, u in zip(names, unique, strict=True)}, w[keep])
+        distinct = {c: u[keep] for c, u in zip(names, unique, strict=True)}
+        self._check_identifiable(distinct, w[keep])
+        prep = self._prepare(distinct, w[keep])
         total = float(w.sum())
 
         def objective(theta):
@@ -270,31 +378,41 @@ class LikelihoodModel(BaseEstimator):
                 f"(largest gradient component {grad_norm:.3g}): {message}. Try a larger "
                 "max_iter, other initial_params, or check the data."
             )
-        at_bound = np.abs(result.x) >= LOG_PARAM_BOUND - 1e-6
+        theta = result.x
+        estimate = ", ".join(
+            f"{p}={v:.4g}" for p, v in zip(self._param_names, np.exp(theta), strict=True)
+        )
+        at_bound = np.abs(theta) >= LOG_PARAM_BOUND - 1e-6
         if at_bound.any():
             stuck = [p for p, b in zip(self._param_names, at_bound, strict=True) if b]
-            warnings.warn(
-                f"{name}: parameter(s) {stuck} "
-                f"reached the bound exp(+-{LOG_PARAM_BOUND:g}); the data do not identify them.",
-                UserWarning,
-                stacklevel=3,
+            raise ValueError(
+                f"{name}: the data do not identify the parameters: {stuck} ran to the bound "
+                f"exp(+-{LOG_PARAM_BOUND:g}) of the optimizer ({estimate}); the likelihood has "
+                f"no maximum at finite values. {self._identification_hint}".rstrip()
             )
-        theta = result.x
+        with threadpool_limits(limits=1, user_api="blas"):
+            covariance = self._covariance(theta, prep)
         ll, _ = self._loglik(np.exp(theta), prep, gradient=False)
         self.params_ = pd.Series(np.exp(theta), index=list(self._param_names), name="estimate")
         self.log_likelihood_ = float(ll)
+        # always True on a fitted model: a fit that does not converge raises ConvergenceError
         self.converged_ = True
         self.n_iter_ = int(result.nit)
         self.optimizer_message_ = message
         self.n_customers_ = total
         self.n_unique_ = int(keep.sum())
         self.time_unit_ = time_unit
-        with threadpool_limits(limits=1, user_api="blas"):
-            self.log_params_covariance_ = self._covariance(theta, prep)
+        self.log_params_covariance_ = covariance
         return self
 
     def _covariance(self, theta: np.ndarray, prep: Any) -> pd.DataFrame:
-        """Inverse of minus the Hessian of the log-likelihood in the log-parameters."""
+        """Inverse of minus the Hessian of the log-likelihood in the log-parameters.
+
+        The estimate is a proper maximum only where the Hessian is negative definite; a
+        non-finite, singular or indefinite Hessian means the likelihood is flat (or not a
+        maximum) in some direction: the data do not identify the parameters, and the fit is
+        refused with the direction named, rather than returning arbitrary estimates.
+        """
         k = len(theta)
         hessian = np.empty((k, k))
         for j in range(k):
@@ -305,17 +423,27 @@ class LikelihoodModel(BaseEstimator):
             hessian[:, j] = (up - down) / (2 * HESSIAN_STEP)
         hessian = (hessian + hessian.T) / 2
         names = list(self._param_names)
-        try:
-            np.linalg.cholesky(-hessian)
-            cov = np.linalg.inv(-hessian)
-        except np.linalg.LinAlgError:
-            warnings.warn(
-                f"{type(self).__name__}: the Hessian is not negative definite at the estimate; "
-                "standard errors are not available (NaN).",
-                UserWarning,
-                stacklevel=4,
+        problem = None
+        if not np.all(np.isfinite(hessian)):
+            problem = "its Hessian is not finite"
+        else:
+            values, vectors = np.linalg.eigh(-hessian)
+            if values[0] <= SINGULAR_RCOND * max(values[-1], 0.0):
+                kind = "not negative definite" if values[0] <= 0 else "numerically singular"
+                problem = (
+                    f"the log-likelihood has no proper maximum (Hessian {kind}): "
+                    f"{_flat_direction(vectors[:, 0], names)}"
+                    f"{self._flat_meaning(vectors[:, 0], np.exp(theta))}"
+                )
+            else:
+                cov = np.linalg.inv(-hessian)
+        if problem is not None:
+            estimate = ", ".join(f"{p}={v:.4g}" for p, v in zip(names, np.exp(theta), strict=True))
+            raise ValueError(
+                f"{type(self).__name__}: the data do not identify the parameters: at the "
+                f"estimate ({estimate}) {problem}. The estimate is arbitrary along that direction "
+                f"and has no standard errors. {self._identification_hint}".rstrip()
             )
-            cov = np.full((k, k), np.nan)
         return pd.DataFrame(cov, index=names, columns=names)
 
     # -- results ---------------------------------------------------------------------------
@@ -382,7 +510,7 @@ class LikelihoodModel(BaseEstimator):
         h = self._header()
         head = (
             f"<p><b>{h['model']}</b>: log-likelihood {h['log_likelihood']:.4f}, "
-            f"{'converged' if h['converged'] else 'NOT converged'} in {h['n_iter']} iterations; "
+            f"converged in {h['n_iter']} iterations; "
             f"{h['n_customers']:g} customers ({h['n_unique']} unique rows)</p>"
         )
         return head + self.summary.to_html(float_format=lambda v: f"{v:.4g}")
@@ -391,64 +519,218 @@ class LikelihoodModel(BaseEstimator):
     def _extra_to_dict(self) -> dict[str, Any]:
         return {}
 
-    def _extra_from_dict(self, extra: dict[str, Any]) -> None:
-        return None
+    def _extra_from_dict(self, extra: dict[str, Any], check: _FieldCheck) -> None:
+        if extra:
+            check.fail("extra", "must be empty for this model", extra)
 
     def to_dict(self) -> dict[str, Any]:
-        """The fitted model as a JSON-serialisable dict (see :meth:`from_dict`)."""
+        """The fitted model as a JSON-serialisable dict (see :meth:`from_dict`).
+
+        numpy scalars among the constructor arguments (e.g. ``max_iter=np.int64(500)``) are
+        written as plain JSON numbers.
+        """
         check_is_fitted(self, "params_")
-        return {
-            "model": type(self).__name__,
-            "format_version": FORMAT_VERSION,
-            "init_params": self.get_params(),
-            "params": {k: float(v) for k, v in self.params_.items()},
-            "log_likelihood": self.log_likelihood_,
-            "converged": self.converged_,
-            "n_iter": self.n_iter_,
-            "optimizer_message": self.optimizer_message_,
-            "n_customers": self.n_customers_,
-            "n_unique": self.n_unique_,
-            "time_unit": self.time_unit_,
-            "log_params_covariance": [
-                [None if np.isnan(v) else float(v) for v in row]
-                for row in self.log_params_covariance_.to_numpy()
-            ],
-            "extra": self._extra_to_dict(),
-        }
+        return _json_native(
+            {
+                "model": type(self).__name__,
+                "format_version": FORMAT_VERSION,
+                "init_params": self.get_params(),
+                "params": {k: float(v) for k, v in self.params_.items()},
+                "log_likelihood": self.log_likelihood_,
+                "converged": self.converged_,
+                "n_iter": self.n_iter_,
+                "optimizer_message": self.optimizer_message_,
+                "n_customers": self.n_customers_,
+                "n_unique": self.n_unique_,
+                "time_unit": self.time_unit_,
+                "log_params_covariance": self.log_params_covariance_.to_numpy().tolist(),
+                "extra": self._extra_to_dict(),
+            }
+        )
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]):
-        """Rebuild a fitted model from :meth:`to_dict` output; refuses another model's dict."""
+    def from_dict(cls, data: dict[str, Any], *, source: str = "model dict"):
+        """Rebuild a fitted model from :meth:`to_dict` output.
+
+        Every field is checked before anything is built: the model kind and format version,
+        the constructor arguments, each parameter (a finite positive number), the convergence
+        record (``converged`` must be the JSON boolean ``true``: a fit that does not converge
+        raises instead of being saved), the counts, the time unit and the covariance matrix
+        (finite, symmetric, positive definite). A ValueError names ``source`` and the field.
+        """
+        check = _FieldCheck(source)
+        if not isinstance(data, dict):
+            raise ValueError(f"{source}: expected a JSON object, got {type(data).__name__}")
         kind = data.get("model")
         if kind != cls.__name__:
-            raise ValueError(f"this file holds a {kind!r} model, not a {cls.__name__}")
-        if data.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"unsupported format_version {data.get('format_version')!r}")
-        model = cls(**data["init_params"])
+            raise ValueError(f"{source}: this file holds a {kind!r} model, not a {cls.__name__}")
+        expected = set(_TOP_LEVEL_FIELDS)
+        missing = sorted(expected - set(data))
+        if missing:
+            raise ValueError(
+                f"{source}: field(s) {missing} missing; a saved model has {sorted(expected)}"
+            )
+        unknown = sorted(set(data) - expected)
+        if unknown:
+            raise ValueError(
+                f"{source}: unknown field(s) {unknown}; a saved model has {sorted(expected)}"
+            )
+        if check.integer("format_version", data["format_version"]) != FORMAT_VERSION:
+            check.fail(
+                "format_version",
+                f"unsupported (this version reads {FORMAT_VERSION})",
+                data["format_version"],
+            )
         names = list(cls._param_names)
-        if sorted(data["params"]) != sorted(names):
-            raise ValueError(f"params {sorted(data['params'])} do not match {names}")
-        model.params_ = pd.Series([data["params"][n] for n in names], index=names, name="estimate")
-        model.log_likelihood_ = float(data["log_likelihood"])
-        model.converged_ = bool(data["converged"])
-        model.n_iter_ = int(data["n_iter"])
-        model.optimizer_message_ = str(data["optimizer_message"])
-        model.n_customers_ = float(data["n_customers"])
-        model.n_unique_ = int(data["n_unique"])
-        model.time_unit_ = data.get("time_unit")
-        cov = np.array(
-            [[np.nan if v is None else v for v in row] for row in data["log_params_covariance"]],
-            dtype=float,
-        )
+        init = check.mapping("init_params", data["init_params"], set(cls().get_params()))
+        initial = init["initial_params"]
+        if initial is not None:
+            initial = check.mapping("init_params.initial_params", initial, set(names), subset=True)
+            initial = {
+                k: check.positive(f"init_params.initial_params.{k}", v) for k, v in initial.items()
+            }
+        max_iter = check.integer("init_params.max_iter", init["max_iter"], minimum=1)
+        tol = check.positive("init_params.tol", init["tol"])
+        params = check.mapping("params", data["params"], set(names))
+        values = [check.positive(f"params.{n}", params[n]) for n in names]
+        converged = data["converged"]
+        if converged is not True:
+            check.fail(
+                "converged",
+                "must be the boolean true (a fit that does not converge raises, it is not saved)",
+                converged,
+            )
+        log_likelihood = check.real("log_likelihood", data["log_likelihood"])
+        n_iter = check.integer("n_iter", data["n_iter"], minimum=0)
+        message = data["optimizer_message"]
+        if not isinstance(message, str):
+            check.fail("optimizer_message", "must be a string", message)
+        n_customers = check.positive("n_customers", data["n_customers"])
+        n_unique = check.integer("n_unique", data["n_unique"], minimum=1)
+        time_unit = data["time_unit"]
+        if time_unit is not None and time_unit not in cls._time_units:
+            check.fail("time_unit", f"must be null or one of {sorted(cls._time_units)}", time_unit)
+        cov = check.covariance("log_params_covariance", data["log_params_covariance"], len(names))
+        extra = data["extra"]
+        if not isinstance(extra, dict):
+            check.fail("extra", "must be an object", extra)
+
+        model = cls(**{**init, "initial_params": initial, "max_iter": max_iter, "tol": tol})
+        model.params_ = pd.Series(values, index=names, name="estimate")
+        model.log_likelihood_ = log_likelihood
+        model.converged_ = True
+        model.n_iter_ = n_iter
+        model.optimizer_message_ = message
+        model.n_customers_ = n_customers
+        model.n_unique_ = n_unique
+        model.time_unit_ = time_unit
         model.log_params_covariance_ = pd.DataFrame(cov, index=names, columns=names)
-        model._extra_from_dict(data.get("extra", {}))
+        model._extra_from_dict(extra, check)
         return model
 
     def save(self, path) -> None:
         """Write the fitted model to ``path`` as JSON."""
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False))
 
     @classmethod
     def load(cls, path):
-        """Read a model written by :meth:`save`; refuses a file of another model class."""
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        """Read a model written by :meth:`save`, checking every field (see :meth:`from_dict`).
+
+        A file of another model class, a missing or unknown field, or a field of the wrong
+        type or range is a ValueError naming the file and the field.
+        """
+        text = Path(path).read_text()
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"model file {str(path)!r}: not valid JSON ({err})") from None
+        return cls.from_dict(data, source=f"model file {str(path)!r}")
+
+
+#: The fields of a saved model (:meth:`LikelihoodModel.to_dict`).
+_TOP_LEVEL_FIELDS = (
+    "model",
+    "format_version",
+    "init_params",
+    "params",
+    "log_likelihood",
+    "converged",
+    "n_iter",
+    "optimizer_message",
+    "n_customers",
+    "n_unique",
+    "time_unit",
+    "log_params_covariance",
+    "extra",
+)
+
+
+def _json_native(value):
+    """``value`` with numpy scalars and arrays turned into plain Python numbers and lists."""
+    if isinstance(value, dict):
+        return {str(k): _json_native(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_json_native(v) for v in value]
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+class _FieldCheck:
+    """Type and range checks of the fields of a saved model, naming the source and field."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, field: str, problem: str, value) -> None:
+        raise ValueError(f"{self.source}: field {field!r} {problem}, got {value!r}")
+
+    def real(self, field: str, value) -> float:
+        is_number = isinstance(value, int | float | np.integer | np.floating)
+        if isinstance(value, bool | np.bool_) or not is_number or not np.isfinite(value):
+            self.fail(field, "must be a finite number", value)
+        return float(value)
+
+    def positive(self, field: str, value) -> float:
+        number = self.real(field, value)
+        if number <= 0:
+            self.fail(field, "must be a positive number", value)
+        return number
+
+    def integer(self, field: str, value, minimum: int | None = None) -> int:
+        if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+            self.fail(field, "must be an integer", value)
+        if minimum is not None and value < minimum:
+            self.fail(field, f"must be an integer >= {minimum}", value)
+        return int(value)
+
+    def mapping(self, field: str, value, keys: set[str], subset: bool = False) -> dict:
+        if not isinstance(value, dict):
+            self.fail(field, "must be an object", value)
+        missing, unknown = sorted(keys - set(value)), sorted(set(value) - keys)
+        if unknown or (missing and not subset):
+            self.fail(field, f"must have the keys {sorted(keys)}", sorted(value))
+        return value
+
+    def covariance(self, field: str, value, k: int) -> np.ndarray:
+        rows_ok = isinstance(value, list) and len(value) == k
+        if not rows_ok or not all(isinstance(row, list) and len(row) == k for row in value):
+            self.fail(field, f"must be a {k} x {k} matrix (a list of {k} lists)", value)
+        cov = np.array(
+            [
+                [self.real(f"{field}[{i}][{j}]", v) for j, v in enumerate(row)]
+                for i, row in enumerate(value)
+            ]
+        )
+        scale = np.max(np.abs(cov))
+        if np.max(np.abs(cov - cov.T)) > 1e-9 * scale:
+            self.fail(field, "must be symmetric", value)
+        try:
+            np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:
+            self.fail(field, "must be positive definite (a fitted model's covariance)", value)
+        return cov

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import html
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -199,6 +199,17 @@ class GammaGamma(LikelihoodModel):
     n_customers_, n_unique_, converged_, n_iter_, summary
         As for every model (see :class:`churnlab.models.BetaGeo`).
 
+    Notes
+    -----
+    The mean spend per transaction ``p v / (q - 1)`` exists only when ``q > 1``. A fit with
+    ``q <= 1`` (spend so heavy-tailed that a few huge values dominate) succeeds with a
+    UserWarning, and :meth:`expected_spend` and :meth:`conditional_expected_spend` (hence
+    :func:`churnlab.customer_lifetime_value`) then raise a ValueError naming ``q`` rather than
+    return negative or infinite spend.
+
+    A fit needs spend that varies: customers with different mean spends (at least two
+    distinct ``(frequency, monetary_value)`` rows, and not one mean spend for everybody).
+
     Examples
     --------
     >>> from churnlab.datasets import load_cdnow_summary
@@ -253,6 +264,16 @@ class GammaGamma(LikelihoodModel):
             )
         x, m, w = x[repeat], m[repeat], w[repeat]
         self._fit_columns({"frequency": x, "monetary_value": m}, w)
+        q = self.params_["q"]
+        if q <= 1:
+            warnings.warn(
+                f"GammaGamma: q = {q:.4g} <= 1: under the fitted model the mean spend per "
+                "transaction p v / (q - 1) does not exist (the spend is too heavy-tailed); "
+                "expected spend and lifetime value will be refused. Check the largest "
+                "spends (outliers, data errors) before relying on this model.",
+                UserWarning,
+                stacklevel=2,
+            )
         self.independence_ = spend_frequency_correlation(x, m, weights=w)
         if self.independence_.material:
             res = self.independence_
@@ -264,6 +285,29 @@ class GammaGamma(LikelihoodModel):
                 stacklevel=2,
             )
         return self
+
+    _identification_hint = (
+        "The Gamma-Gamma model needs repeat buyers whose mean spends differ, and enough of "
+        "them to show how spend varies between and within customers."
+    )
+
+    def _check_identifiable(self, columns, weights) -> None:
+        """At least two distinct spend histories, and not one mean spend for everybody."""
+        x, zbar = columns["frequency"], columns["monetary_value"]
+        n = float(weights.sum())
+        if len(x) == 1:
+            who = "1 repeat buyer" if n == 1 else f"all {n:g} repeat buyers share one history"
+            raise ValueError(
+                f"GammaGamma: {who} (frequency {x[0]:g}, monetary_value {zbar[0]:g}): the "
+                "model's p, q and v describe how spend varies between customers, which one "
+                "history cannot show. " + self._identification_hint
+            )
+        if np.all(zbar == zbar[0]):
+            raise ValueError(
+                f"GammaGamma: column 'monetary_value' is {zbar[0]:g} for all {n:g} repeat "
+                "buyers: spend does not vary, so its spread between and within customers "
+                "(p, q) cannot be estimated. " + self._identification_hint
+            )
 
     # -- likelihood ----------------------------------------------------------------------
     def _prepare(self, columns, weights):
@@ -351,16 +395,41 @@ class GammaGamma(LikelihoodModel):
         check_is_fitted(self, "params_")
         x, m, index, _ = _spend_columns(frequency, monetary_value)
         p, q, v = self.params_.to_numpy()
-        with np.errstate(divide="ignore"):
-            value = p * (v + x * m) / (p * x + q - 1)
-        value = np.where((x == 0) & (q <= 1), np.inf, value)
+        self._require_mean_spend(p * x + q <= 1)
+        value = p * (v + x * m) / (p * x + q - 1)
         return pd.Series(value, index=index, name="expected_spend")
 
     def expected_spend(self) -> float:
-        """Population mean spend per transaction, E[Z] = p v / (q - 1) (infinite if q <= 1)."""
+        """Population mean spend per transaction, E[Z] = p v / (q - 1).
+
+        Raises
+        ------
+        ValueError
+            When ``q <= 1``: the mean does not exist (see the class notes).
+        """
         check_is_fitted(self, "params_")
         p, q, v = self.params_.to_numpy()
-        return float(p * v / (q - 1)) if q > 1 else float("inf")
+        self._require_mean_spend()
+        return float(p * v / (q - 1))
+
+    def _require_mean_spend(self, undefined: np.ndarray | None = None) -> None:
+        """Refuse expected spend when ``q <= 1`` (no mean spend per transaction)."""
+        p, q, v = self.params_.to_numpy()
+        if q > 1:
+            return
+        rows = ""
+        if undefined is not None:
+            rows = (
+                f"; a customer's expected spend p (v + x zbar) / (p x + q - 1) is undefined "
+                f"(p x + q <= 1) for {int(np.sum(undefined))} of {len(undefined)} rows here, "
+                "and for the others it rests on the extreme tail"
+            )
+        raise ValueError(
+            f"GammaGamma: q = {q:.4g} <= 1 (p = {p:.4g}, v = {v:.4g}): the fitted spend "
+            "distribution is so heavy-tailed that the mean spend per transaction p v / (q - 1) "
+            f"does not exist{rows}. No expected spend or lifetime value can be given; check the "
+            "largest spends (outliers, data errors), cap or remove them, and refit."
+        )
 
     def _repr_html_(self) -> str:
         html_text = super()._repr_html_()
@@ -369,12 +438,24 @@ class GammaGamma(LikelihoodModel):
         return html_text
 
     def _extra_to_dict(self):
-        fields = asdict(self.independence_)
-        return {"independence": {k: None if np.isnan(v) else v for k, v in fields.items()}}
+        record = asdict(self.independence_)
+        return {"independence": {k: None if np.isnan(v) else v for k, v in record.items()}}
 
-    def _extra_from_dict(self, extra):
-        if "independence" in extra:
-            fields = {
-                k: (np.nan if val is None else val) for k, val in extra["independence"].items()
-            }
-            self.independence_ = SpendFrequencyCorrelation(**fields)
+    def _extra_from_dict(self, extra, check):
+        if set(extra) != {"independence"}:
+            check.fail("extra", "must hold exactly the key 'independence'", sorted(extra))
+        names = [f.name for f in fields(SpendFrequencyCorrelation)]
+        given = check.mapping("extra.independence", extra["independence"], set(names))
+        values = {}
+        for name in names:
+            field, value = f"extra.independence.{name}", given[name]
+            if name in ("n", "threshold"):
+                values[name] = check.positive(field, value)
+            elif value is None:  # an undefined correlation (too few repeat buyers) is null
+                values[name] = np.nan
+            else:
+                values[name] = check.real(field, value)
+                low = -1.0 if name in ("pearson", "spearman") else 0.0
+                if not low <= values[name] <= 1:
+                    check.fail(field, f"must lie in [{low:g}, 1]", value)
+        self.independence_ = SpendFrequencyCorrelation(**values)

@@ -1,6 +1,7 @@
 """The shared fitting machinery: collapsing, gradients, Hessian errors, JSON, conventions."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -9,7 +10,7 @@ from scipy import optimize
 from sklearn.base import clone
 
 from churnlab import BetaGeo, GammaGamma
-from churnlab.datasets import load_cdnow_summary
+from churnlab.datasets import load_cdnow_summary, simulate_bgnbd
 from churnlab.models import (
     CDNOW_BGNBD_PUBLISHED,
     CDNOW_GAMMA_GAMMA_PUBLISHED,
@@ -67,7 +68,8 @@ def test_integer_weights_equal_repeated_rows(cdnow):
     sub = cdnow.iloc[::7]
     w = np.arange(len(sub)) % 3 + 1
     weighted = BetaGeo().fit(sub, weights=w)
-    repeated = BetaGeo().fit(sub.loc[sub.index.repeat(w)])
+    # w customers with each history: new ids (one customer id is one row)
+    repeated = BetaGeo().fit(sub.loc[sub.index.repeat(w)].reset_index(drop=True))
     np.testing.assert_allclose(weighted.params_, repeated.params_, rtol=1e-7)
 
 
@@ -234,3 +236,288 @@ def test_the_optimum_is_a_maximum(bg, cdnow):
         options={"xatol": 1e-8, "fatol": 1e-10},
     )
     assert -res.fun <= best + 1e-6
+
+
+# --------------------------------------------------------------------------------------------
+# saved models: numpy scalars are written, every field of a file is checked on load
+# --------------------------------------------------------------------------------------------
+
+
+def test_numpy_scalars_among_the_arguments_save_and_load(cdnow, bg, tmp_path):
+    model = BetaGeo(
+        max_iter=np.int64(500), tol=np.float64(1e-10), initial_params={"r": np.float64(0.3)}
+    ).fit(cdnow)
+    path = tmp_path / "numpy.json"
+    model.save(path)
+    text = json.loads(path.read_text())
+    assert text["init_params"] == {"initial_params": {"r": 0.3}, "max_iter": 500, "tol": 1e-10}
+    loaded = BetaGeo.load(path)
+    assert type(loaded.max_iter) is int and loaded.max_iter == 500
+    np.testing.assert_allclose(loaded.params_, bg.params_, rtol=1e-4)
+    pd.testing.assert_series_equal(
+        loaded.probability_alive(cdnow), model.probability_alive(cdnow), rtol=0
+    )
+
+
+def _edit(record: dict, path: str, value):
+    """Set (or with value=_DELETE, remove) the field at dotted ``path`` of a saved model."""
+    *parents, last = path.split(".")
+    target = record
+    for key in parents:
+        target = target[key]
+    if value is _DELETE:
+        del target[last]
+    else:
+        target[last] = value
+
+
+_DELETE = object()
+
+# (field edited, new value, text the error must contain); each must name the field
+BAD_FILES = [
+    ("params.r", -1.0, "field 'params.r' must be a positive number"),
+    ("params.alpha", 0.0, "field 'params.alpha' must be a positive number"),
+    ("params.a", None, "field 'params.a' must be a finite number"),
+    ("params.b", "2.4", "field 'params.b' must be a finite number"),
+    ("params.r", True, "field 'params.r' must be a finite number"),
+    ("params.r", float("nan"), "field 'params.r' must be a finite number"),
+    ("params.r", float("inf"), "field 'params.r' must be a finite number"),
+    ("params.b", _DELETE, "field 'params' must have the keys"),
+    ("params.beta", 1.0, "field 'params' must have the keys"),
+    ("params", [0.2, 4.4, 0.8, 2.4], "field 'params' must be an object"),
+    ("converged", "false", "field 'converged' must be the boolean true"),
+    ("converged", False, "field 'converged' must be the boolean true"),
+    ("converged", 1, "field 'converged' must be the boolean true"),
+    ("n_iter", _DELETE, "field(s) ['n_iter'] missing"),
+    ("params", _DELETE, "field(s) ['params'] missing"),
+    ("comment", "hand-edited", "unknown field(s) ['comment']"),
+    ("format_version", 2, "field 'format_version' unsupported"),
+    ("format_version", "1", "field 'format_version' must be an integer"),
+    ("init_params.max_iter", 0, "field 'init_params.max_iter' must be an integer >= 1"),
+    ("init_params.max_iter", 2.5, "field 'init_params.max_iter' must be an integer"),
+    ("init_params.tol", -1e-10, "field 'init_params.tol' must be a positive number"),
+    ("init_params.verbose", True, "field 'init_params' must have the keys"),
+    ("init_params.initial_params", {"beta": 1.0}, "field 'init_params.initial_params'"),
+    ("init_params.initial_params", {"r": -0.5}, "field 'init_params.initial_params.r'"),
+    ("log_likelihood", "-9582.4", "field 'log_likelihood' must be a finite number"),
+    ("n_iter", -1, "field 'n_iter' must be an integer >= 0"),
+    ("n_unique", 0, "field 'n_unique' must be an integer >= 1"),
+    ("n_customers", 0, "field 'n_customers' must be a positive number"),
+    ("optimizer_message", 5, "field 'optimizer_message' must be a string"),
+    ("time_unit", "Y", "field 'time_unit' must be null or one of"),
+    ("log_params_covariance", [[1.0]], "field 'log_params_covariance' must be a 4 x 4 matrix"),
+    ("log_params_covariance", None, "field 'log_params_covariance' must be a 4 x 4 matrix"),
+    ("extra", {"independence": {}}, "field 'extra' must be empty for this model"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), BAD_FILES)
+def test_loading_a_bad_file_names_the_file_and_the_field(bg, tmp_path, field, value, message):
+    record = bg.to_dict()
+    _edit(record, field, value)
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match=re.escape(message)) as err:
+        BetaGeo.load(path)
+    assert f"model file {str(path)!r}" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "value", "message"),
+    [
+        (0, 1, None, "field 'log_params_covariance[0][1]' must be a finite number"),
+        (0, 1, 5.0, "field 'log_params_covariance' must be symmetric"),
+        (0, 0, -1.0, "field 'log_params_covariance' must be positive definite"),
+    ],
+)
+def test_loading_a_bad_covariance_is_refused(bg, tmp_path, row, column, value, message):
+    record = bg.to_dict()
+    record["log_params_covariance"][row][column] = value
+    path = tmp_path / "covariance.json"
+    path.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        BetaGeo.load(path)
+
+
+def test_loading_what_is_not_a_model_file(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"model": "BetaGeo", ')
+    with pytest.raises(ValueError, match="broken.json.*not valid JSON"):
+        BetaGeo.load(path)
+    path.write_text("[1, 2]")
+    with pytest.raises(ValueError, match="broken.json.*expected a JSON object, got list"):
+        BetaGeo.load(path)
+    path.write_text("{}")
+    with pytest.raises(ValueError, match="holds a None model, not a BetaGeo"):
+        BetaGeo.load(path)
+    with pytest.raises(ValueError, match="model dict: field 'params.r'"):
+        BetaGeo.from_dict({**_valid_record(), "params": {"r": -1, "alpha": 1, "a": 1, "b": 1}})
+
+
+def _valid_record() -> dict:
+    model = BetaGeo()
+    model.params_ = pd.Series(CDNOW_BGNBD_PUBLISHED)
+    return {
+        "model": "BetaGeo",
+        "format_version": 1,
+        "init_params": model.get_params(),
+        "params": dict(CDNOW_BGNBD_PUBLISHED),
+        "log_likelihood": -9582.4,
+        "converged": True,
+        "n_iter": 30,
+        "optimizer_message": "CONVERGENCE",
+        "n_customers": 2357,
+        "n_unique": 1200,
+        "time_unit": "W",
+        "log_params_covariance": np.eye(4).tolist(),
+        "extra": {},
+    }
+
+
+def test_a_hand_written_record_with_integer_numbers_loads():
+    record = _valid_record()
+    record["params"] = {"r": 1, "alpha": 4, "a": 1, "b": 2}  # JSON integers are numbers
+    model = BetaGeo.from_dict(record)
+    assert model.params_.tolist() == [1.0, 4.0, 1.0, 2.0] and model.time_unit_ == "W"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("extra.independence.pearson", 2.0, "field 'extra.independence.pearson' must lie in"),
+        ("extra.independence.n", "946", "field 'extra.independence.n' must be a finite number"),
+        ("extra.independence", _DELETE, "field 'extra' must hold exactly the key 'independence'"),
+        ("params.q", -3.7, "field 'params.q' must be a positive number"),
+    ],
+)
+def test_loading_a_bad_gamma_gamma_file(gg, tmp_path, field, value, message):
+    record = gg.to_dict()
+    _edit(record, field, value)
+    path = tmp_path / "gg.json"
+    path.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match=re.escape(message)) as err:
+        GammaGamma.load(path)
+    assert "gg.json" in str(err.value)
+
+
+# --------------------------------------------------------------------------------------------
+# a fitted model is a converged, identified maximum
+# --------------------------------------------------------------------------------------------
+
+
+def test_converged_is_always_true_on_a_fitted_model(bg, cdnow):
+    # non-convergence raises (see the test above): no fitted model records converged=False,
+    # and a failed fit leaves the estimator unfitted
+    assert bg.converged_ is True and bg.summary.attrs["converged"] is True
+    assert "converged in" in bg._repr_html_() and "NOT" not in bg._repr_html_()
+    model = BetaGeo(max_iter=2)
+    with pytest.raises(ConvergenceError):
+        model.fit(cdnow)
+    assert not hasattr(model, "params_") and not hasattr(model, "converged_")
+
+
+def _rows(frequency, recency, T):
+    return pd.DataFrame({"frequency": frequency, "recency": recency, "T": T})
+
+
+@pytest.mark.parametrize(
+    ("data", "weights", "message"),
+    [
+        # one customer: nothing shows how customers differ
+        (_rows([2], [30.0], [39.0]), None, r"BetaGeo: 1 customer \(frequency 2, recency 30"),
+        # many identical histories (here as one row standing for 50 customers)
+        (_rows([2], [30.0], [39.0]), [50], "all 50 customers have the same history"),
+        (_rows([3] * 4, [10.0] * 4, [20.0] * 4), None, "all 4 customers have the same history"),
+        # no repeat purchase at all: the purchase rate is not seen
+        (
+            _rows([0] * 5, [0.0] * 5, [39.0, 20, 10, 5, 1]),
+            None,
+            "no repeat buyers: column 'frequency' is 0 for all 5 customers; the purchase rate "
+            "cannot be estimated",
+        ),
+        # every first purchase on the last day: no time observed
+        (_rows([0] * 5, [0.0] * 5, [0.0] * 5), None, "column 'T' is 0 for all 5 customers"),
+    ],
+)
+def test_fits_on_data_without_the_needed_information_are_refused(data, weights, message):
+    model = BetaGeo()
+    with pytest.raises(ValueError, match=message):
+        model.fit(data, weights=weights)
+    assert not hasattr(model, "params_")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        # two customers: on main r = 3337, alpha = 1.3e5, a = 4e-5 with only a warning
+        (_rows([2, 0], [30.0, 0.0], [39.0, 39.0]), "do not identify the parameters"),
+        # every repeat buyer bought on the last day: no sign of dropout (a -> 0)
+        (_rows([2, 3, 1, 0, 5], [39.0] * 3 + [0.0, 39.0], [39.0] * 5), "no proper maximum"),
+    ],
+)
+def test_fits_without_a_proper_maximum_are_refused(data, message):
+    model = BetaGeo()
+    with pytest.raises(ValueError, match=message) as err:
+        model.fit(data)
+    assert "estimate (r=" in str(err.value) and "The BG/NBD needs" in str(err.value)
+    assert not hasattr(model, "params_")
+
+
+def test_a_ridge_of_the_likelihood_is_named(cdnow):
+    # Simulated BG/NBD customers whose dropout hardly varies: the likelihood rises towards
+    # a, b -> infinity along a/(a+b) = const (on main: a = 1.7e4, b = 1.8e6 returned with
+    # no standard errors). The error says which ratio the data do identify.
+    T = np.random.default_rng(0).uniform(100, 700, 5000)
+    data = simulate_bgnbd(5000, r=0.5, alpha=30.0, a=1.0, b=100.0, T=T, seed=0)
+    with pytest.raises(ValueError, match=r"a and b are scaled up or down together") as err:
+        BetaGeo().fit(data[["frequency", "recency", "T"]])
+    assert "mean dropout probability a/(a+b) = 0.009" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (pd.DataFrame({"frequency": [2], "monetary_value": [30.0]}), "GammaGamma: 1 repeat buyer"),
+        (
+            pd.DataFrame({"frequency": [2, 2], "monetary_value": [30.0, 30.0]}),
+            "all 2 repeat buyers share one history",
+        ),
+        (
+            pd.DataFrame({"frequency": [1, 2, 5], "monetary_value": [30.0] * 3}),
+            "column 'monetary_value' is 30 for all 3 repeat buyers",
+        ),
+    ],
+)
+def test_spend_fits_without_varying_spend_are_refused(data, message):
+    with pytest.raises(ValueError, match=message):
+        GammaGamma().fit(data)
+
+
+# --------------------------------------------------------------------------------------------
+# one row per customer
+# --------------------------------------------------------------------------------------------
+
+
+def _duplicated(cdnow):
+    data = cdnow.iloc[:6].copy()
+    data.index = pd.Index([11, 12, 13, 12, 14, 11], name="customer_id")
+    return data
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda bg, gg, d: BetaGeo().fit(d),
+        lambda bg, gg, d: bg.probability_alive(d),
+        lambda bg, gg, d: bg.conditional_expected_purchases(10, d),
+        lambda bg, gg, d: bg.conditional_expected_purchases_if_alive(10, d),
+        lambda bg, gg, d: bg.probability_alive(d["frequency"], d["recency"], d["T"]),
+        lambda bg, gg, d: GammaGamma().fit(d[d["frequency"] > 0]),
+        lambda bg, gg, d: gg.conditional_expected_spend(d),
+    ],
+    ids=["fit", "p_alive", "expected", "if_alive", "series", "gg_fit", "spend"],
+)
+def test_duplicate_customer_ids_are_refused_showing_them(bg, gg, cdnow, call):
+    with pytest.raises(ValueError, match="customer ids of the index .*'customer_id'") as err:
+        call(bg, gg, _duplicated(cdnow))
+    assert "occur more than once: 11 (2 rows)" in str(err.value)  # the ids are shown

@@ -13,6 +13,7 @@ from churnlab.models.beta_geo import (
     CDNOW_BGNBD_PUBLISHED,
     CDNOW_BGNBD_PUBLISHED_LOG_LIKELIHOOD,
     _expected_if_alive,
+    _expected_if_alive_quadrature,
 )
 
 # FHL (2005) estimates on the CDNOW sample, in the order (r, alpha, a, b)
@@ -363,3 +364,99 @@ def test_expectation_if_alive_is_eq10_without_p_alive(fitted, cdnow):
     )
     one = fitted.conditional_expected_purchases_if_alive(39, 2, 30.43, 38.86).iloc[0]
     assert one * fitted.probability_alive(2, 30.43, 38.86).iloc[0] == pytest.approx(1.226, abs=5e-4)
+
+
+# --------------------------------------------------------------------------------------------
+# parameters where main returned NaN (issue 7)
+# --------------------------------------------------------------------------------------------
+
+# Estimates the fitter returns on BG/NBD customers simulated in days with little dropout
+# heterogeneity (a and b large, a/(a+b) ~ 0.9%), with r and alpha of a daily purchase rate.
+LARGE_AB = (0.5, 30.0, 8462.0, 916952.0)
+
+# ((t, x, t_x, T), E[Y(t) | x, t_x, T]) at LARGE_AB from mpmath 1.3.0: the bracket of eq. (10)
+# as E_p[(1 - (1+ps)^-(r+x))/p] by mpmath.quad at 35 digits (the first two also by
+# mpmath.hyp2f1, agreeing to 1e-20), times P(alive) at 40 digits. main returned NaN for each
+# of the first three (repeat buyers with x > ~250 in days).
+MPMATH_LARGE_AB = [
+    ((1000.0, 3000, 990.0, 1000.0), 2.3085210369772679471e-9),
+    ((1000.0, 1000, 700.0, 730.0), 3.7605301363690787278e-14),
+    ((1000.0, 400, 85.0, 90.0), 0.00046941639497549783766),
+    ((1000.0, 1000, 729.0, 730.0), 105.84858200480916443),
+    ((1000.0, 0, 0.0, 30.0), 7.4876200110374068163),
+]
+
+
+@pytest.mark.parametrize(("history", "expected"), MPMATH_LARGE_AB)
+def test_conditional_expectation_at_large_a_and_b_matches_mpmath(history, expected):
+    model = BetaGeo()
+    model.params_ = pd.Series(LARGE_AB, index=["r", "alpha", "a", "b"])
+    assert model.conditional_expected_purchases(*history).iloc[0] == pytest.approx(
+        expected, rel=1e-10
+    )
+
+
+def test_predictions_at_large_a_and_b_are_finite_for_every_customer():
+    # 5,000 daily customers with heavy buyers (main: NaN for every customer with x > ~250)
+    rng = np.random.default_rng(3)
+    T = rng.uniform(1, 1000, 5000)
+    x = np.floor(rng.uniform(0, 1, 5000) * T * 3)
+    data = pd.DataFrame(
+        {"frequency": x, "recency": np.where(x > 0, T * rng.uniform(0.5, 1, 5000), 0.0), "T": T}
+    )
+    model = BetaGeo()
+    model.params_ = pd.Series(LARGE_AB, index=["r", "alpha", "a", "b"])
+    for t in (1.0, 100.0, 1000.0):
+        expected = model.conditional_expected_purchases(t, data)
+        assert np.isfinite(expected).all() and (expected >= 0).all()
+    assert np.isfinite(model.probability_alive(data)).all()
+    assert np.isfinite(model.expected_purchases(np.array([1.0, 1000.0]))).all()
+
+
+# r = 1000 purchases a period (alpha = 1) and a dropout probability around 1/2 (a = b = 1000):
+# within a few periods every customer has had the chance to drop out many times, so E[X(t)]
+# is E[(1-p)/p + 1] = E[1/p] = (a+b-1)/(a-1) = 1999/999 (mpmath: 2.001001001001001001 at
+# t = 6; main: NaN). P(X(t) = n) tends to E[(1-p)^(n-1) p], e.g. 1/2 for n = 1.
+def test_unconditional_expectation_at_r_a_b_1000():
+    model = BetaGeo()
+    model.params_ = pd.Series([1000.0, 1.0, 1000.0, 1000.0], index=["r", "alpha", "a", "b"])
+    assert model.expected_purchases(6.0) == pytest.approx(1999 / 999, rel=1e-14)
+    # mpmath at t = 0.01 (10 expected opportunities): 1.9872302842417804852
+    assert model.expected_purchases(0.01) == pytest.approx(1.9872302842417804852, rel=1e-10)
+    # mpmath eq. (8): P(X(6) = n) for n = 1, 2, 10
+    np.testing.assert_allclose(
+        model.probability_of_purchases(6.0, [1, 2, 10]),
+        [0.5, 0.24987506246876561719, 0.00098977012881148514061],
+        rtol=1e-10,
+    )
+
+
+def test_purchase_probability_with_tiny_b_is_a_probability():
+    # b = 1e-13 (the optimizer's lower bound): main gave P(X(t) = 1) = 1.0008 from betaln
+    # differences; mpmath eq. (8): 0.99990000999890011999 and 4.9995000000092476254e-14
+    model = BetaGeo()
+    model.params_ = pd.Series([1.0, 1.0, 1.0, 1e-13], index=["r", "alpha", "a", "b"])
+    np.testing.assert_allclose(
+        model.probability_of_purchases(1e4, [1, 2]),
+        [0.99990000999890011999, 4.9995000000092476254e-14],
+        rtol=1e-10,
+    )
+
+
+def test_quadrature_agrees_with_the_series_where_both_apply(cdnow):
+    # The two evaluations of the bracket of eq. (10) are independent (a series in z after
+    # Euler's transformation; an integral over the dropout probability): on the CDNOW
+    # customers at the published estimates, where the series serves every row, they agree.
+    r, alpha, a, b = CDNOW
+    sample = cdnow.iloc[::4]  # a quarter of the customers keeps the (slower) quadrature quick
+    x, T = sample["frequency"].to_numpy(float), sample["T"].to_numpy(float)
+    for t in (1.0, 39.0, 520.0):
+        series = _expected_if_alive(r, alpha, a, b, x, T, np.full(len(x), t))
+        quadrature = _expected_if_alive_quadrature(r, a, b, x, t / (alpha + T))
+        np.testing.assert_allclose(quadrature, series, rtol=1e-11)
+
+
+def test_stored_large_a_and_b_value_is_reproduced_by_mpmath_hyp2f1():
+    (t, x, t_x, T), expected = MPMATH_LARGE_AB[0]
+    reference = _mpmath_conditional(LARGE_AB, t, x, t_x, T)
+    assert float(reference) == pytest.approx(expected, rel=1e-14)

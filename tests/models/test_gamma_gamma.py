@@ -165,3 +165,50 @@ def test_predicting_before_fit_raises_not_fitted():
         GammaGamma().conditional_expected_spend([1], [10.0])
     with pytest.raises(NotFittedError):
         GammaGamma().expected_spend()
+
+
+# --------------------------------------------------------------------------------------------
+# heavy-tailed spend: q <= 1 (issue 7)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def heavy_tailed():
+    """5,000 customers whose spend scale has q = 0.6 < 1: the mean spend does not exist.
+
+    Fitted on main, the expected spend was negative for most customers (p x + q - 1 < 0) and
+    the lifetime value negative or infinite; here the fit warns and predictions refuse.
+    """
+    x = pd.Series(np.random.default_rng(7).integers(1, 6, 5000))
+    data = simulate_gamma_gamma(x, p=0.3, q=0.6, v=15.0, seed=3)
+    with pytest.warns(UserWarning, match=r"q = 0\.\d+ <= 1: under the fitted model the mean"):
+        model = GammaGamma().fit(data)
+    return model, data
+
+
+def test_heavy_tailed_spend_fits_with_a_warning(heavy_tailed):
+    model, _ = heavy_tailed
+    assert model.params_["q"] < 1
+    # the planted q is recovered: the estimate is no numerical accident
+    assert model.params_["q"] == pytest.approx(0.6, rel=0.15)
+
+
+def test_heavy_tailed_spend_refuses_expected_spend_naming_q(heavy_tailed):
+    model, data = heavy_tailed
+    q = model.params_["q"]
+    undefined = int((model.params_["p"] * data["frequency"] + q <= 1).sum())
+    assert undefined > 0  # main returned negative spend for these
+    with pytest.raises(ValueError, match=f"q = {q:.4g} <= 1") as err:
+        model.conditional_expected_spend(data)
+    assert f"undefined (p x + q <= 1) for {undefined} of 5000 rows" in str(err.value)
+    with pytest.raises(ValueError, match=r"mean spend per transaction p v / \(q - 1\)"):
+        model.expected_spend()
+
+
+def test_a_loaded_heavy_tailed_model_refuses_too(heavy_tailed, tmp_path):
+    model, data = heavy_tailed
+    path = tmp_path / "heavy.json"
+    model.save(path)
+    loaded = GammaGamma.load(path)  # a valid fit: it loads, and refuses what it cannot answer
+    with pytest.raises(ValueError, match="q = .* <= 1"):
+        loaded.conditional_expected_spend(data.iloc[:3])
