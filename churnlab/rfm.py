@@ -99,7 +99,7 @@ def summarise_purchases(
 
 
 def rfm_summary(
-    transactions: pd.DataFrame,
+    transactions,
     observation_end=None,
     *,
     customer_col: str = "customer_id",
@@ -109,6 +109,7 @@ def rfm_summary(
     returns: str = DEFAULT_RETURNS,
     date_format: str | None = None,
     tz=None,
+    engine_options: dict | None = None,
 ) -> pd.DataFrame:
     """Summarise transactions into one row per customer: frequency, recency, T, monetary value.
 
@@ -118,8 +119,11 @@ def rfm_summary(
 
     Parameters
     ----------
-    transactions : DataFrame
-        One row per transaction.
+    transactions : DataFrame, Polars or Arrow table, path, DuckDB relation or Spark DataFrame
+        One row per transaction: a pandas DataFrame, or any input of :mod:`churnlab.engines`
+        (a Polars DataFrame or PyArrow table; a path to a Parquet or CSV file, or a glob of
+        them, and a DuckDB relation, summarised by DuckDB out of core; a Spark DataFrame,
+        by :mod:`churnlab.spark`). The result is a pandas DataFrame whatever the input.
     observation_end : date-like, optional
         End of the observation window (inclusive); transactions after it are ignored and
         customers whose first purchase is after it are left out. Defaults to the last date.
@@ -138,6 +142,10 @@ def rfm_summary(
     tz : str, optional
         Time zone whose calendar days count. By default aware dates and date arguments count
         by their own wall-clock day in the data's zone, never through UTC.
+    engine_options : dict, optional
+        Settings of the DuckDB engine for files and relations: ``memory_limit`` (a size such
+        as ``"4GB"``; default half of the machine's memory), ``temp_directory`` (where DuckDB
+        spills beyond it) and ``threads``; see :mod:`churnlab.engines`.
 
     Returns
     -------
@@ -157,6 +165,10 @@ def rfm_summary(
     1                    1      2.0  4.0            20.0
     2                    0      0.0  3.0             0.0
     """
+    if engine_options is not None or not isinstance(transactions, pd.DataFrame):
+        from churnlab.engines import dispatch  # files, relations, Polars, Arrow, Spark
+
+        return dispatch(rfm_summary, locals())
     unit = unit_days(time_unit)
     table = read_transactions(
         transactions,
@@ -204,7 +216,7 @@ def _require_customers(table, end_day: int, end, name: str) -> None:
 
 
 def calibration_holdout_split(
-    transactions: pd.DataFrame,
+    transactions,
     calibration_end,
     observation_end=None,
     *,
@@ -215,6 +227,7 @@ def calibration_holdout_split(
     returns: str = DEFAULT_RETURNS,
     date_format: str | None = None,
     tz=None,
+    engine_options: dict | None = None,
 ) -> pd.DataFrame:
     """RFM summary of a calibration period and repeat purchases in the holdout that follows.
 
@@ -224,8 +237,11 @@ def calibration_holdout_split(
 
     Parameters
     ----------
-    transactions : DataFrame
-        One row per transaction.
+    transactions : DataFrame, Polars or Arrow table, path, DuckDB relation or Spark DataFrame
+        One row per transaction: a pandas DataFrame, or any input of :mod:`churnlab.engines`
+        (a Polars DataFrame or PyArrow table; a path to a Parquet or CSV file, or a glob of
+        them, and a DuckDB relation, summarised by DuckDB out of core; a Spark DataFrame,
+        by :mod:`churnlab.spark`). The result is a pandas DataFrame whatever the input.
     calibration_end, observation_end : date-like
         Ends of the calibration and holdout periods (inclusive); ``observation_end``
         defaults to the last date.
@@ -244,6 +260,10 @@ def calibration_holdout_split(
     tz : str, optional
         Time zone whose calendar days count. By default aware dates and date arguments count
         by their own wall-clock day in the data's zone, never through UTC.
+    engine_options : dict, optional
+        Settings of the DuckDB engine for files and relations: ``memory_limit`` (a size such
+        as ``"4GB"``; default half of the machine's memory), ``temp_directory`` (where DuckDB
+        spills beyond it) and ``threads``; see :mod:`churnlab.engines`.
 
     Returns
     -------
@@ -266,6 +286,10 @@ def calibration_holdout_split(
     customer_id
     1                        1          1.0    4.0                  1               4.0
     """
+    if engine_options is not None or not isinstance(transactions, pd.DataFrame):
+        from churnlab.engines import dispatch  # files, relations, Polars, Arrow, Spark
+
+        return dispatch(calibration_holdout_split, locals())
     unit = unit_days(time_unit)
     table = read_transactions(
         transactions,

@@ -9,7 +9,8 @@ purchase occasion and one set of rules for bad data:
 
 * **Columns.** The customer, date and amount columns must exist; customer ids must not be
   missing or mix numbers and text (:func:`churnlab._validation.check_customer_ids`); amounts
-  must be finite numbers, not booleans or text (:func:`churnlab._validation.as_float_array`).
+  must be finite numbers, not booleans or text (numbers stored as text are refused, not
+  converted).
 * **Dates** follow :func:`churnlab._validation.parse_dates`: numbers are refused unless
   ``date_format=`` says how to read them, time-zone-aware dates count by their wall-clock
   calendar day in the data's own zone (or in ``tz=``), out-of-range and sentinel dates are
@@ -36,11 +37,12 @@ import pandas as pd
 
 from churnlab._validation import (
     MAX_ROWS_SHOWN,
-    as_float_array,
     as_timestamp,
     check_customer_ids,
     date_zone,
     epoch_day,
+    fail,
+    not_numbers,
     parse_dates,
     require_columns,
     require_dataframe,
@@ -203,6 +205,32 @@ def _numbered_text_ids(ids: pd.Series) -> tuple[np.ndarray, pd.Index] | None:
     return codes, text
 
 
+#: What the door says of text or booleans in a numeric column (the DuckDB path says the same).
+NOT_NUMBERS = "text or booleans where numbers are expected"
+NOT_NUMBERS_HINT = (
+    "Convert the values to numbers first (e.g. pd.to_numeric for numbers stored as text); "
+    "booleans are not numbers here."
+)
+NOT_FINITE = "NaN or infinite values"
+
+
+def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A numeric column as floats, refusing text, booleans and non-finite values.
+
+    The same rules as :func:`churnlab._validation.as_float_array` (numbers stored as text are
+    refused, not converted), with the whole offending rows shown.
+    """
+    values = frame[column]
+    bad = not_numbers(values)
+    if bad.any():
+        fail(column, NOT_NUMBERS, frame, bad, NOT_NUMBERS_HINT)
+    number = values.to_numpy(dtype=float)
+    bad = ~np.isfinite(number)
+    if bad.any():
+        fail(column, NOT_FINITE, frame, bad)
+    return number
+
+
 def read_transactions(
     transactions,
     *,
@@ -228,8 +256,8 @@ def read_transactions(
     day = dates.to_numpy().astype("datetime64[D]").view(np.int64)
     del dates
     codes, ids = _customer_codes(frame[customer_col])
-    amount = as_float_array(frame[amount_col], amount_col) if amount_col is not None else None
-    extra = {c: as_float_array(frame[c], c) for c in extra_cols}
+    amount = _numbers(frame, amount_col) if amount_col is not None else None
+    extra = {c: _numbers(frame, c) for c in extra_cols}
     return TransactionTable(
         ids=ids.rename(customer_col),
         customer=np.asarray(codes, dtype=np.int64),
@@ -620,6 +648,7 @@ def inspect_transactions(
     returns: str = DEFAULT_RETURNS,
     date_format: str | None = None,
     tz=None,
+    engine_options: dict | None = None,
 ) -> DataQualityReport:
     """Report what a transaction table holds before any summary is made from it.
 
@@ -628,8 +657,11 @@ def inspect_transactions(
 
     Parameters
     ----------
-    transactions : DataFrame
-        One row per transaction.
+    transactions : DataFrame, Polars or Arrow table, path, DuckDB relation or Spark DataFrame
+        One row per transaction: a pandas DataFrame, or any input of :mod:`churnlab.engines`
+        (a Polars DataFrame or PyArrow table; a path to a Parquet or CSV file, or a glob of
+        them, and a DuckDB relation, summarised by DuckDB out of core; a Spark DataFrame,
+        by :mod:`churnlab.spark`). The report is the same whatever the input.
     customer_col, date_col, amount_col : str
         Column names (``amount_col=None`` when there is no amount).
     observation_end : date-like, optional
@@ -638,6 +670,10 @@ def inspect_transactions(
         The returns policy the summaries will apply (:data:`RETURNS_POLICIES`).
     date_format, tz
         As in :func:`churnlab.rfm_summary`.
+    engine_options : dict, optional
+        Settings of the DuckDB engine for files and relations: ``memory_limit`` (a size such
+        as ``"4GB"``; default half of the machine's memory), ``temp_directory`` (where DuckDB
+        spills beyond it) and ``threads``; see :mod:`churnlab.engines`.
 
     Returns
     -------
@@ -656,6 +692,10 @@ def inspect_transactions(
     >>> report.ok
     True
     """
+    if engine_options is not None or not isinstance(transactions, pd.DataFrame):
+        from churnlab.engines import dispatch  # files, relations, Polars, Arrow, Spark
+
+        return dispatch(inspect_transactions, locals())
     check_returns(returns)
     problems: list[str] = []
     require_dataframe(transactions, "transactions")

@@ -156,7 +156,7 @@ def test_mixed_id_types_are_an_error_that_suggests_the_fix():
     ("amounts", "problem"),
     [
         (["10", "abc", "3"], "text or booleans"),
-        ([True, False, True], "booleans where numbers"),
+        ([True, False, True], "text or booleans"),
         ([1.0, np.inf, 2.0], "NaN or infinite"),
         ([1.0, None, 2.0], "missing values"),
     ],

@@ -143,7 +143,7 @@ def horizon_days(horizon, time_unit: str = "W") -> int:
 
 
 def make_churn_dataset(
-    transactions: pd.DataFrame,
+    transactions,
     cutoff,
     horizon,
     *,
@@ -160,6 +160,7 @@ def make_churn_dataset(
     returns: str = DEFAULT_RETURNS,
     date_format: str | None = None,
     tz=None,
+    engine_options: dict | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Features at ``cutoff`` and churn labels over ``(cutoff, cutoff + horizon]``.
 
@@ -172,8 +173,11 @@ def make_churn_dataset(
 
     Parameters
     ----------
-    transactions : DataFrame
-        One row per transaction.
+    transactions : DataFrame, Polars or Arrow table, path, DuckDB relation or Spark DataFrame
+        One row per transaction: a pandas DataFrame, or any input of :mod:`churnlab.engines`
+        (a Polars DataFrame or PyArrow table; a path to a Parquet or CSV file, or a glob of
+        them, and a DuckDB relation, summarised by DuckDB out of core; a Spark DataFrame,
+        by :mod:`churnlab.spark`). The result is a pandas DataFrame whatever the input.
     cutoff : date-like
         The snapshot date (inclusive). Must lie within the data.
     horizon : Timedelta, str or number
@@ -201,6 +205,10 @@ def make_churn_dataset(
         observation continued after the last transaction.
     returns, date_format, tz
         As in :func:`churnlab.rfm_summary`.
+    engine_options : dict, optional
+        Settings of the DuckDB engine for files and relations: ``memory_limit`` (a size such
+        as ``"4GB"``; default half of the machine's memory), ``temp_directory`` (where DuckDB
+        spills beyond it) and ``threads``; see :mod:`churnlab.engines`.
 
     Returns
     -------
@@ -249,6 +257,10 @@ def make_churn_dataset(
     >>> y.tolist()
     [0, 1]
     """
+    if engine_options is not None or not isinstance(transactions, pd.DataFrame):
+        from churnlab.engines import dispatch  # files, relations, Polars, Arrow, Spark
+
+        return dispatch(make_churn_dataset, locals())
     unit = unit_days(time_unit)
     h_days = horizon_days(horizon, time_unit)
     windows = _check_windows(windows, trend_window)
@@ -436,10 +448,16 @@ def _add_bgnbd(X: pd.DataFrame, rfm: pd.DataFrame, t: float) -> None:
     fit; they are new customers: alive (dropout only follows a repeat purchase) and expected
     to buy the unconditional E[X(t)] (FHL 2005, eq. 9).
     """
-    from churnlab.models import BetaGeo
+    from churnlab.models import BetaGeo, ConvergenceError
 
     born = rfm["T"].to_numpy() > 0
-    model = BetaGeo().fit(rfm[born])
+    try:
+        model = BetaGeo().fit(rfm[born])
+    except (ValueError, ConvergenceError) as err:
+        raise ValueError(
+            f"bgnbd=True: the BG/NBD features cannot be computed at this cutoff: {err}\n"
+            "Pass bgnbd=False to build the data set without p_alive and expected_purchases."
+        ) from err
     p_alive = np.ones(len(rfm))
     expected = np.full(len(rfm), float(model.expected_purchases(t)))
     p_alive[born] = model.probability_alive(rfm[born]).to_numpy()

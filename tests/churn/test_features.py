@@ -254,3 +254,18 @@ def test_customer_first_seen_on_the_cutoff(cdnow):
     assert X.loc[99999, "p_alive"] == 1.0
     assert X.loc[99999, "expected_purchases"] == pytest.approx(model.expected_purchases(26))
     assert X.loc[99999, "tenure"] == 0.0
+
+
+def test_bgnbd_features_refused_with_the_way_out_when_the_model_is_not_identified():
+    # every customer buys on the same weekly rhythm: the purchase rates do not differ, so the
+    # BG/NBD cannot be fitted; the error says so and how to build the data set without it
+    rows = [
+        (c, pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=w))
+        for c in range(50)
+        for w in range(0, 20, 2)
+    ]
+    tx = pd.DataFrame(rows, columns=["customer_id", "date"]).assign(amount=10.0)
+    with pytest.raises(ValueError, match=r"(?s)bgnbd=True: the BG/NBD features.*bgnbd=False"):
+        make_churn_dataset(tx, "2024-03-31", "4W")
+    X, _ = make_churn_dataset(tx, "2024-03-31", "4W", bgnbd=False)
+    assert "p_alive" not in X and len(X) == 50
