@@ -11,17 +11,18 @@ join during 2023 and buy by the BG/NBD process until the end of 2024, about 10 t
 each with the time of day, log-normal amounts, and 3% of the repeat purchases returned 1-14
 days later; every call nets the returns (``returns="net"``, the heavier path on both sides).
 The log is written once to Parquet (10 row groups, so two tasks can scan in parallel).
-Stages, each timed on both paths in the same process:
+Stages, each timed on every path in the same process:
 
-1. **rfm_summary**: pandas on the table in memory; Spark from the Parquet file, collected to
-   pandas, and with ``as_spark=True`` written to Parquet (the cluster recipe);
+1. **rfm_summary**: pandas on the table in memory; DuckDB (``churnlab.rfm_summary`` of the
+   Parquet file's path, :mod:`churnlab.engines.duckdb`); Spark from the Parquet file,
+   collected to pandas, and with ``as_spark=True`` written to Parquet (the cluster recipe);
 2. **fit**: ``BetaGeo().fit`` and ``GammaGamma().fit`` on the pandas summary;
    ``churnlab.spark.fit`` on the written summary (distinct rows counted in Spark, fitted on
    the driver);
 3. **score**: P(alive), expected purchases (52 weeks) and CLV (Gamma-Gamma, 10% a year) of
    every customer; pandas in memory; Spark with ``mapInPandas`` written to Parquet;
-4. **make_churn_dataset** (cutoff 2023-12-31, 26 weeks, BG/NBD columns): pandas; Spark
-   collected to pandas.
+4. **make_churn_dataset** (cutoff 2023-12-31, 26 weeks, BG/NBD columns): pandas; DuckDB
+   from the Parquet file; Spark collected to pandas.
 
 Times are wall-clock seconds (one warm-up call on a small table first, then ``--repeat``
 calls, the median reported) and the CPU seconds of the whole process tree (driver, JVM and
@@ -247,6 +248,10 @@ def main(args: argparse.Namespace) -> int:
     small_sdf = spark.createDataFrame(small)
     cs.fit(BetaGeo(), cs.rfm_summary(small_sdf, END, returns=RETURNS, as_spark=True))
     cs.make_churn_dataset(small_sdf, CUTOFF, HORIZON, returns=RETURNS)
+    small_path = workdir / "small.parquet"
+    small.to_parquet(small_path, coerce_timestamps="us", index=False)
+    churnlab.rfm_summary(str(small_path), END, returns=RETURNS)
+    make_churn_dataset(str(small_path), CUTOFF, HORIZON, returns=RETURNS)
     warm_rfm = churnlab.rfm_summary(small, END, returns=RETURNS)
     warm_bg = BetaGeo().fit(warm_rfm)
     cs.score(
@@ -255,33 +260,52 @@ def main(args: argparse.Namespace) -> int:
 
     rows, checks = [], []
 
-    def stage(name, pandas_call, spark_call, note="", pandas_time=None):
-        """Time both paths; ``pandas_time`` reuses the pandas figures of an earlier stage."""
+    def stage(name, pandas_call, spark_call, note="", pandas_time=None, duckdb_call=None):
+        """Time the paths; ``pandas_time`` reuses the pandas figures of an earlier stage."""
         if pandas_time is None:
             p_out, p_s, p_cpu = timed(pandas_call, args.repeat)
         else:
             p_out, (p_s, p_cpu) = None, pandas_time
+        d_out, d_s, d_cpu = (None, None, None)
+        if duckdb_call is not None:
+            d_out, d_s, d_cpu = timed(duckdb_call, args.repeat)
+            duckdb_results[name] = d_out
         s_out, s_s, s_cpu = timed(spark_call, args.repeat)
         rows.append(
             {
                 "stage": name,
                 "pandas_s": p_s,
+                "duckdb_s": d_s if d_s is not None else "-",
                 "spark_s": s_s,
                 "ratio": s_s / p_s,
+                "duckdb_ratio": s_s / d_s if d_s else "-",
                 "pandas_cpu": p_cpu,
+                "duckdb_cpu": d_cpu if d_cpu is not None else "-",
                 "spark_cpu": s_cpu,
                 "note": note,
             }
         )
-        print(f"  {name}: pandas {p_s:.2f} s, Spark {s_s:.2f} s", flush=True)
+        duck = f", DuckDB {d_s:.2f} s" if d_s is not None else ""
+        print(f"  {name}: pandas {p_s:.2f} s{duck}, Spark {s_s:.2f} s", flush=True)
         return p_out, s_out
+
+    duckdb_results: dict = {}
 
     # 1. RFM summary
     rfm_pd, rfm_sp = stage(
         "rfm_summary -> pandas",
         lambda: churnlab.rfm_summary(tx, END, returns=RETURNS),
         lambda: cs.rfm_summary(sdf, END, returns=RETURNS),
-        "Spark scans the Parquet file",
+        "Spark and DuckDB read the Parquet file",
+        duckdb_call=lambda: churnlab.rfm_summary(str(source), END, returns=RETURNS),
+    )
+    checks.append(
+        (
+            "rfm_summary (DuckDB)",
+            compare_frames(
+                duckdb_results["rfm_summary -> pandas"], rfm_pd, ("frequency", "recency", "T")
+            ),
+        )
     )
     checks.append(("rfm_summary", compare_frames(rfm_sp, rfm_pd, ("frequency", "recency", "T"))))
     summary_path = workdir / "summary.parquet"
@@ -380,6 +404,17 @@ def main(args: argparse.Namespace) -> int:
         lambda: make_churn_dataset(tx, CUTOFF, HORIZON, returns=RETURNS),
         lambda: cs.make_churn_dataset(sdf, CUTOFF, HORIZON, returns=RETURNS),
         "with the BG/NBD columns",
+        duckdb_call=lambda: make_churn_dataset(str(source), CUTOFF, HORIZON, returns=RETURNS),
+    )
+    checks.append(
+        (
+            "make_churn_dataset (DuckDB)",
+            compare_frames(
+                duckdb_results["make_churn_dataset -> pandas"][0],
+                churn_pd[0],
+                ("frequency", "recency", "tenure"),
+            ),
+        )
     )
     checks.append(
         (
@@ -400,9 +435,12 @@ def main(args: argparse.Namespace) -> int:
             [
                 ("stage", "stage"),
                 ("pandas_s", "pandas s"),
+                ("duckdb_s", "DuckDB s"),
                 ("spark_s", "Spark local[2] s"),
                 ("ratio", "Spark / pandas"),
+                ("duckdb_ratio", "Spark / DuckDB"),
                 ("pandas_cpu", "pandas CPU s"),
+                ("duckdb_cpu", "DuckDB CPU s"),
                 ("spark_cpu", "Spark CPU s"),
                 ("note", "note"),
             ],

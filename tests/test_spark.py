@@ -178,6 +178,14 @@ def test_inspect_transactions_equals_the_pandas_path(tables, name, returns):
         assert got.problems[0].startswith("column 'amount': 1685 return row(s)")
 
 
+def test_the_top_level_functions_hand_spark_frames_to_churnlab_spark(tables):
+    frame, sdf = tables["cdnow-sample"]
+    got = churnlab.rfm_summary(sdf, CDNOW_CALIBRATION_END, time_unit="D")
+    assert_same_frame(got, churnlab.rfm_summary(frame, CDNOW_CALIBRATION_END, time_unit="D"))
+    report = churnlab.inspect_transactions(sdf, observation_end=CDNOW_CALIBRATION_END)
+    assert (report.rows, report.customers, report.rows_after_end) == (6919, 2357, 1959)
+
+
 def test_results_can_stay_in_spark(tables):
     frame, sdf = tables["retail"]
     with pytest.warns(ReturnsWarning):
@@ -408,7 +416,7 @@ def test_instants_count_by_the_session_zone_or_tz(spark):
     ("amounts", "problem"),
     [
         (["10", "abc", "3"], "text or booleans where numbers are expected in 3 row"),
-        ([True, False, True], "booleans where numbers are expected in 3 row"),
+        ([True, False, True], "text or booleans where numbers are expected in 3 row"),
         ([1.0, np.inf, 2.0], "NaN or infinite values in 1 row"),
         ([1.0, None, 2.0], "missing values"),
     ],

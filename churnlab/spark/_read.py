@@ -4,9 +4,8 @@ The rules are those of :mod:`churnlab.transactions` and :func:`churnlab._validat
 (the constants come from there), checked with one aggregation over the table:
 
 * the customer, date and amount columns must exist; customer ids and amounts must not be
-  missing (null, or NaN in a floating-point column); amounts must be finite numbers, of a
-  numeric type (text and booleans are refused, as by
-  :func:`churnlab._validation.as_float_array`);
+  missing (null, or NaN in a floating-point column); amounts must be finite numbers of a
+  numeric type (text and booleans are refused, not converted);
 * dates become calendar days (days since 1970-01-01):
 
   - ``DateType`` and ``TimestampNTZType`` (naive) by their own day;
@@ -53,6 +52,7 @@ from churnlab._validation import (
     as_timestamp,
     epoch_day,
 )
+from churnlab.transactions import NOT_FINITE, NOT_NUMBERS, NOT_NUMBERS_HINT
 
 #: Internal column names of the validated rows (chosen not to clash with user columns).
 CUSTOMER, DAY, AMOUNT = "__churnlab_customer", "__churnlab_day", "__churnlab_amount"
@@ -200,7 +200,6 @@ class _Check:
     condition: Column
     hint: str = ""
     hint_from_range: bool = False  # numeric dates: the hint needs the values' range
-    show: tuple[str, ...] | None = None  # the columns shown with the rows (None: all)
 
 
 class _DateReader:
@@ -320,39 +319,17 @@ class _DateReader:
         ]
 
 
-#: The hint of :func:`churnlab._validation.as_float_array` for text and booleans.
-_NOT_NUMBERS_HINT = (
-    "Convert the values to numbers first (e.g. pd.to_numeric for numbers stored as text); "
-    "booleans are not numbers here."
-)
-
-
 def _number_reader(sdf: DataFrame, column: str) -> tuple[Column, list[_Check]]:
-    """A numeric column as doubles and the checks of
-    :func:`churnlab._validation.as_float_array`: text and booleans are refused, not converted;
-    NaN and infinities are refused."""
+    """A numeric column as doubles and the checks of the transaction door: text and booleans
+    are refused, not converted (:data:`churnlab.transactions.NOT_NUMBERS`), and so are NaN
+    and infinities (:data:`churnlab.transactions.NOT_FINITE`)."""
     dtype = sdf.schema[column].dataType
     value = F.col(column)
-    only = (column,)
-    if isinstance(dtype, T.BooleanType):
-        what = "booleans"
-    elif isinstance(dtype, T.StringType):
-        what = "text or booleans"
-    elif _is_number(dtype):
+    if _is_number(dtype):
         number = value.cast("double")
-        return number, [_Check(column, "NaN or infinite values", ~_is_finite(number), show=only)]
-    else:
-        raise ValueError(
-            f"{column} must hold numbers, got values of dtype {dtype.simpleString()}; "
-            "convert them first"
-        )
-    refused = _Check(
-        column,
-        f"{what} where numbers are expected",
-        value.isNotNull(),
-        _NOT_NUMBERS_HINT,
-        show=only,
-    )
+        return number, [_Check(column, NOT_FINITE, ~_is_finite(number))]
+    # booleans, text and any other type: no value of the column is a number
+    refused = _Check(column, NOT_NUMBERS, value.isNotNull(), NOT_NUMBERS_HINT)
     return F.lit(None).cast("double"), [refused]
 
 
@@ -472,8 +449,7 @@ def read_transactions(
             hint = check.hint
             if check.hint_from_range:
                 hint = _numeric_date_hint(pd.Series([stats["low"], stats["high"]]))
-            shown = sdf if check.show is None else sdf.select(*check.show)
-            fail_spark(check.column, check.problem, shown, check.condition, n_bad, hint)
+            fail_spark(check.column, check.problem, sdf, check.condition, n_bad, hint)
 
     extra = {c: f"__churnlab_extra_{i}" for i, c in enumerate(extra_cols)}
     amount = numbers[amount_col] if amount_col is not None else F.lit(0.0)
