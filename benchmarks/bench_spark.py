@@ -129,7 +129,8 @@ def make_transactions(n_transactions: int, n_customers: int, seed: int = SEED) -
 
 
 def tree_cpu_seconds() -> float:
-    """CPU seconds of this process and all its descendants alive now (JVM, Python workers)."""
+    """CPU seconds of this process and its descendants (JVM, Python workers), ended ones
+    included once reaped."""
     children: dict[int, list[int]] = {}
     cpu: dict[int, float] = {}
     tick = os.sysconf("SC_CLK_TCK")
@@ -144,7 +145,9 @@ def tree_cpu_seconds() -> float:
             continue
         pid = int(entry)
         children.setdefault(int(fields[1]), []).append(pid)
-        cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+        # user and system time, and that of its children it has reaped (Spark's Python
+        # workers end and are reaped by their daemon, the daemon by the JVM)
+        cpu[pid] = sum(int(v) for v in fields[11:15]) / tick
     total, stack = 0.0, [os.getpid()]
     while stack:
         pid = stack.pop()
