@@ -365,12 +365,18 @@ def _bgnbd_batches(batches, payload, t: float, time_unit: str):
 
 def add_bgnbd(features: DataFrame, t: float, time_unit: str) -> tuple[DataFrame, dict]:
     """Fit BG/NBD on the customers with ``tenure > 0`` and add its columns (lazily)."""
-    from churnlab.models import BetaGeo
+    from churnlab.models import BetaGeo, ConvergenceError
 
     history = features.filter(F.col("tenure") > 0).select(
         "frequency", "recency", F.col("tenure").alias("T")
     )
-    model = fit(BetaGeo(), history, time_unit=time_unit)
+    try:
+        model = fit(BetaGeo(), history, time_unit=time_unit)
+    except (ValueError, ConvergenceError) as err:  # as the pandas path says it
+        raise ValueError(
+            f"bgnbd=True: the BG/NBD features cannot be computed at this cutoff: {err}\n"
+            "Pass bgnbd=False to build the data set without p_alive and expected_purchases."
+        ) from err
     payload = model_payload(model)
     schema = T.StructType(
         features.schema.fields
