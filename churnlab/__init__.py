@@ -59,6 +59,7 @@ _LAZY = (
     "plots",
     "report",
     "results",
+    "spark",  # needs the extra churnlab[spark]
     "stats",
 )
 
