@@ -171,11 +171,19 @@ def customer_lifetime_value(
                 f"conditional_expected_purchases_if_alive; {type(purchase_model).__name__} "
                 "has none"
             )
+    # Customers with the same history have the same expectations: evaluate each distinct
+    # (frequency, recency, T) once per step and spread the result back (a cohort of millions
+    # has a few thousand distinct histories), instead of repeating the work for every customer.
     history = frame[list(_HISTORY)]
+    inverse = history.groupby(list(_HISTORY), sort=False).ngroup().to_numpy()
+    first = np.zeros(int(inverse.max()) + 1 if len(inverse) else 0, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(inverse))[::-1]
+    distinct = history.iloc[first].reset_index(drop=True)
+    distinct.attrs = dict(data.attrs)
     clv = np.zeros(len(frame))
     previous = np.zeros(len(frame))
     for k in range(1, K + 1):
-        cumulative = expected(k * step, history).to_numpy()
+        cumulative = expected(k * step, distinct).to_numpy()[inverse]
         _require_finite(cumulative, "expected_purchases", purchase_model, frame)
         years = k * step * days / DAYS_PER_YEAR
         clv += (cumulative - previous) / (1.0 + discount_rate) ** years
