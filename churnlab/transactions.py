@@ -562,6 +562,38 @@ class DataQualityReport:
     def ok(self) -> bool:
         return not self.problems
 
+    @classmethod
+    def unreadable(
+        cls,
+        *,
+        rows: int,
+        customers: int,
+        duplicate_rows: int,
+        observation_end: pd.Timestamp | None,
+        returns: str,
+        problems,
+    ) -> DataQualityReport:
+        """The report of a table that cannot be read (or is empty): counts that need no
+        valid rows, and what is refused. Every engine builds it the same way."""
+        return cls(
+            rows=rows,
+            customers=customers,
+            first_date=None,
+            last_date=None,
+            time_zone=None,
+            return_rows=0,
+            return_value=0.0,
+            returns_only_customers=0,
+            zero_amount_rows=0,
+            same_day_rows_merged=0,
+            purchase_occasions=0,
+            duplicate_rows=duplicate_rows,
+            rows_after_end=0,
+            observation_end=observation_end,
+            returns=returns,
+            problems=tuple(problems),
+        )
+
     @property
     def table(self) -> pd.DataFrame:
         def date(value):
@@ -726,23 +758,13 @@ def inspect_transactions(
         n_customers = (
             int(transactions[customer_col].nunique()) if customer_col in transactions else 0
         )
-        return DataQualityReport(
+        return DataQualityReport.unreadable(
             rows=n_rows,
             customers=n_customers,
-            first_date=None,
-            last_date=None,
-            time_zone=None,
-            return_rows=0,
-            return_value=0.0,
-            returns_only_customers=0,
-            zero_amount_rows=0,
-            same_day_rows_merged=0,
-            purchase_occasions=0,
             duplicate_rows=duplicates,
-            rows_after_end=0,
             observation_end=end_stamp,
             returns=returns,
-            problems=tuple(problems),
+            problems=problems,
         )
     epoch = np.datetime64("1970-01-01", "D")
     first, last = int(table.day.min()), int(table.day.max())

@@ -604,23 +604,13 @@ def inspect_transactions(
         n_customers = (
             sdf.select(customer_col).distinct().count() if customer_col in sdf.columns else 0
         )
-        return DataQualityReport(
+        return DataQualityReport.unreadable(
             rows=n_rows,
             customers=n_customers,
-            first_date=None,
-            last_date=None,
-            time_zone=None,
-            return_rows=0,
-            return_value=0.0,
-            returns_only_customers=0,
-            zero_amount_rows=0,
-            same_day_rows_merged=0,
-            purchase_occasions=0,
             duplicate_rows=duplicates,
-            rows_after_end=0,
             observation_end=end_stamp,
             returns=returns,
-            problems=tuple(problems),
+            problems=problems,
         )
     first, last = table.first_day, table.last_day
     end_day = last if end_stamp is None else epoch_day(end_stamp)
