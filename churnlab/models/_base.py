@@ -81,6 +81,34 @@ RIDGE_DROP = 0.5
 FORMAT_VERSION = 1
 
 
+#: Rows evaluated together by :func:`blockwise`: 2 ** 20, so a prediction's temporaries take
+#: a few dozen MiB whatever the number of customers.
+BLOCK_ROWS = 2**20
+
+
+def blockwise(function, *columns: np.ndarray, rows: int | None = None) -> np.ndarray:
+    """``function(*columns)`` evaluated on blocks of ``rows`` rows (default
+    :data:`BLOCK_ROWS`) and joined.
+
+    For row-wise predictions on millions of customers: the dozen temporaries of a formula
+    such as P(alive) then take memory for one block, not for every customer.
+
+    Examples
+    --------
+    >>> blockwise(np.add, np.arange(5.0), np.ones(5), rows=2).tolist()
+    [1.0, 2.0, 3.0, 4.0, 5.0]
+    """
+    rows = rows or BLOCK_ROWS
+    n = len(columns[0])
+    if n <= rows:
+        return np.asarray(function(*columns), dtype=float)
+    out = np.empty(n)
+    for start in range(0, n, rows):
+        block = slice(start, start + rows)
+        out[block] = function(*(column[block] for column in columns))
+    return out
+
+
 def wsum(weights: np.ndarray, values: np.ndarray) -> float:
     """Weighted sum ``sum(weights * values)``.
 

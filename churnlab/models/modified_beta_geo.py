@@ -38,6 +38,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from churnlab.models._base import (
     LikelihoodModel,
+    blockwise,
     check_time_unit,
     collapse_rows,
     data_time_unit,
@@ -227,7 +228,7 @@ class ModifiedBetaGeo(LikelihoodModel):
 
     def _alive(self, x, t_x, T) -> np.ndarray:
         """P(alive) on checked arrays (:meth:`probability_alive` without its checks)."""
-        return expit(-self._log_odds_dropped(x, t_x, T))
+        return blockwise(lambda *c: expit(-self._log_odds_dropped(*c)), x, t_x, T)
 
     def _if_alive(self, t, x, T) -> np.ndarray:
         """The bracket of the conditional expectation on checked arrays, broadcast."""

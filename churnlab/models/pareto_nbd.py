@@ -65,6 +65,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from churnlab.models._base import (
     LikelihoodModel,
+    blockwise,
     check_time_unit,
     collapse_rows,
     data_time_unit,
@@ -522,7 +523,7 @@ class ParetoNBD(LikelihoodModel):
 
     def _alive(self, x, t_x, T) -> np.ndarray:
         """P(alive) on checked arrays (:meth:`probability_alive` without its checks)."""
-        return np.exp(self._log_probability_alive(x, t_x, T))
+        return blockwise(lambda *c: np.exp(self._log_probability_alive(*c)), x, t_x, T)
 
     def conditional_expected_purchases(self, t, frequency, recency=None, T=None) -> pd.Series:
         """Expected repeat purchases in the next ``t`` periods given the history.

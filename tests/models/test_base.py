@@ -9,7 +9,7 @@ import pytest
 from scipy import optimize
 from sklearn.base import clone
 
-from churnlab import BetaGeo, GammaGamma
+from churnlab import BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD
 from churnlab.datasets import load_cdnow_summary, simulate_bgnbd
 from churnlab.models import (
     CDNOW_BGNBD_PUBLISHED,
@@ -87,6 +87,16 @@ def test_collapse_rows_with_keys_beyond_64_bits():
     assert len(w) == 70_000
     np.testing.assert_array_equal(inverse[70_000:], np.arange(100))
     assert w[:100].tolist() == [2.0] * 100
+
+
+@pytest.mark.parametrize("model_class", [BetaGeo, ParetoNBD, ModifiedBetaGeo])
+def test_predictions_in_blocks_equal_predictions_in_one_piece(model_class, cdnow, monkeypatch):
+    model = model_class().fit(cdnow)
+    whole = model.probability_alive(cdnow), model.conditional_expected_purchases(10, cdnow)
+    monkeypatch.setattr(base, "BLOCK_ROWS", 100)  # 24 blocks of CDNOW's 2,357 customers
+    blocks = model.probability_alive(cdnow), model.conditional_expected_purchases(10, cdnow)
+    for one, other in zip(whole, blocks, strict=True):
+        pd.testing.assert_series_equal(one, other, rtol=0, atol=0)
 
 
 def test_analytic_hessian_of_the_bgnbd_equals_central_differences(cdnow):
