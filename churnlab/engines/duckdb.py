@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from churnlab._validation import as_timestamp, epoch_day
 from churnlab.churn.features import (
@@ -125,16 +126,36 @@ def _rfm_columns(result, end_day: int, unit: float) -> dict[str, np.ndarray]:
 
 
 def _ints(result, name: str) -> np.ndarray:
-    return np.asarray(result.column(name).to_numpy(), dtype=np.int64)
+    return _numpy(result.column(name), np.int64)
 
 
 def _floats(result, name: str) -> np.ndarray:
-    return np.asarray(result.column(name).to_numpy(), dtype=float)
+    return _numpy(result.column(name), float)
+
+
+def _numpy(column, dtype) -> np.ndarray:
+    """A result column (an Arrow chunked array) as one numpy array, copied chunk by chunk.
+
+    ``ChunkedArray.to_numpy()`` joins the chunks in Arrow's memory pool, which keeps the pages
+    once the arrays are freed (390 MiB still resident after the summary of 10,000,000
+    customers; benchmarks/README.md); numpy's own allocations go back to the system.
+    """
+    out = np.empty(len(column), dtype=dtype)
+    start = 0
+    for chunk in column.chunks:
+        out[start : start + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+        start += len(chunk)
+    return out
 
 
 def _index(result, customer_col: str) -> tuple[pd.Index, np.ndarray | None]:
     """The customer ids of a result sorted by SQL, and the order that sorts them if they are not."""
-    ids = pd.Index(result.column("cust").to_pandas(), name=customer_col)
+    column = result.column("cust")
+    if pa.types.is_integer(column.type) and column.null_count == 0:
+        values = _numpy(column, column.type.to_pandas_dtype())
+    else:
+        values = column.to_pandas()
+    ids = pd.Index(values, name=customer_col)
     if ids.is_monotonic_increasing:
         return ids, None
     order = np.asarray(ids.argsort(kind="stable"))
@@ -217,6 +238,7 @@ def rfm_summary(
         )
     ids, order = _index(result, customer_col)
     s = _rfm_columns(result, end_day, unit)
+    del result  # DuckDB's copy of the result: freed before the frame is built
     out = _frame({k: s[k] for k in ("frequency", "recency", "T", "monetary_value")}, ids, order)
     if amount_col is None:
         out = out.drop(columns="monetary_value")
