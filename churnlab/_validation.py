@@ -325,14 +325,16 @@ def _as_frame(values, name: str) -> pd.DataFrame:
     return pd.DataFrame({name: np.asarray(values, dtype=object).reshape(-1)})
 
 
-def check_rfm(frequency, recency=None, T=None, monetary_value=None) -> None:
+def check_rfm(frequency, recency=None, T=None, monetary_value=None) -> dict[str, np.ndarray]:
     """Check the (frequency, recency, T[, monetary_value]) contract of the purchase models.
 
     ``frequency`` must be a non-negative integer, ``0 <= recency <= T``, ``recency == 0`` when
     ``frequency == 0``, ``T > 0`` for repeat buyers and ``T >= 0`` otherwise, and
     ``monetary_value > 0`` where given. ``T = 0`` with no repeat purchase is a customer whose
     first purchase falls on the end of observation (as :func:`churnlab.rfm_summary` reports
-    them): valid, though it carries no information about the purchase process.
+    them): valid, though it carries no information about the purchase process. Returns the
+    checked columns as float arrays; the frame that shows offending rows is built only when
+    there are some.
     """
     columns = {"frequency": frequency, "recency": recency, "T": T, "monetary_value": monetary_value}
     columns = {k: v for k, v in columns.items() if v is not None}
@@ -344,23 +346,29 @@ def check_rfm(frequency, recency=None, T=None, monetary_value=None) -> None:
     if n == 0:
         raise ValueError("no customers: the input is empty")
     index = next((v.index for v in columns.values() if isinstance(v, pd.Series)), pd.RangeIndex(n))
-    frame = pd.DataFrame(arrays, index=index)
+
+    def frame() -> pd.DataFrame:
+        return pd.DataFrame(arrays, index=index)
+
     x = arrays["frequency"]
     if (x < 0).any():
-        fail("frequency", "negative frequencies", frame, x < 0)
+        fail("frequency", "negative frequencies", frame(), x < 0)
     if (x != np.round(x)).any():
         fail(
-            "frequency", "non-integer frequencies (repeat purchase counts)", frame, x != np.round(x)
+            "frequency",
+            "non-integer frequencies (repeat purchase counts)",
+            frame(),
+            x != np.round(x),
         )
     if "recency" in arrays:
         t_x = arrays["recency"]
         if (t_x < 0).any():
-            fail("recency", "negative recency", frame, t_x < 0)
+            fail("recency", "negative recency", frame(), t_x < 0)
         if ((x == 0) & (t_x != 0)).any():
             fail(
                 "recency",
                 "non-zero recency where frequency is 0",
-                frame,
+                frame(),
                 (x == 0) & (t_x != 0),
                 "Recency is the age at the last repeat purchase: 0 when there is none.",
             )
@@ -371,7 +379,7 @@ def check_rfm(frequency, recency=None, T=None, monetary_value=None) -> None:
             fail(
                 "T",
                 "negative customer age T, or T = 0 with repeat purchases",
-                frame,
+                frame(),
                 bad_age,
                 "T is the time from the first purchase to the end of observation.",
             )
@@ -379,7 +387,7 @@ def check_rfm(frequency, recency=None, T=None, monetary_value=None) -> None:
             fail(
                 "recency",
                 "recency greater than T",
-                frame,
+                frame(),
                 arrays["recency"] > age,
                 "Recency and T must be measured from the first purchase in the same unit.",
             )
@@ -389,10 +397,11 @@ def check_rfm(frequency, recency=None, T=None, monetary_value=None) -> None:
             fail(
                 "monetary_value",
                 "non-positive average spend",
-                frame,
+                frame(),
                 m <= 0,
                 "Fit spend models on repeat buyers with positive spend only.",
             )
+    return arrays
 
 
 # --------------------------------------------------------------------------------------------

@@ -33,12 +33,15 @@ from churnlab._validation import (
     require_dataframe,
 )
 from churnlab.models import check_time_unit, read_columns
+from churnlab.models._base import collapse_rows
 from churnlab.rfm import DAYS_PER_YEAR, unit_days
 
 __all__ = ["DAYS_PER_YEAR", "customer_lifetime_value", "retention_priorities", "value_deciles"]
 
 _COLUMNS = ("frequency", "recency", "T", "monetary_value")
 _HISTORY = ("frequency", "recency", "T")
+#: Entries (distinct histories x horizons) evaluated together: 2 ** 21 float64, 16 MiB.
+BLOCK_ENTRIES = 2**21
 
 
 def customer_lifetime_value(
@@ -139,6 +142,7 @@ def customer_lifetime_value(
     if zero_spend not in ("zero", "raise"):
         raise ValueError(f"zero_spend must be 'zero' or 'raise', got {zero_spend!r}")
     frame = data.loc[:, list(_COLUMNS)]
+    frame.attrs = dict(data.attrs)
     columns, _ = read_columns(_COLUMNS, frame, {"recency": None, "T": None, "monetary_value": None})
     free = (columns["frequency"] > 0) & (columns["monetary_value"] == 0)
     if free.any():
@@ -171,25 +175,77 @@ def customer_lifetime_value(
                 f"conditional_expected_purchases_if_alive; {type(purchase_model).__name__} "
                 "has none"
             )
-    # Customers with the same history have the same expectations: evaluate each distinct
-    # (frequency, recency, T) once per step and spread the result back (a cohort of millions
-    # has a few thousand distinct histories), instead of repeating the work for every customer.
-    history = frame[list(_HISTORY)]
-    inverse = history.groupby(list(_HISTORY), sort=False).ngroup().to_numpy()
-    first = np.zeros(int(inverse.max()) + 1 if len(inverse) else 0, dtype=np.int64)
-    first[inverse[::-1]] = np.arange(len(inverse))[::-1]
-    distinct = history.iloc[first].reset_index(drop=True)
-    distinct.attrs = dict(data.attrs)
-    clv = np.zeros(len(frame))
-    previous = np.zeros(len(frame))
-    for k in range(1, K + 1):
-        cumulative = expected(k * step, distinct).to_numpy()[inverse]
-        _require_finite(cumulative, "expected_purchases", purchase_model, frame)
-        years = k * step * days / DAYS_PER_YEAR
-        clv += (cumulative - previous) / (1.0 + discount_rate) ** years
-        previous = cumulative
+    times = step * np.arange(1, K + 1)
+    discount = (1.0 + discount_rate) ** -(times * days / DAYS_PER_YEAR)
+    if hasattr(purchase_model, "_if_alive") and hasattr(purchase_model, "_alive"):
+        clv = _discounted_purchases(purchase_model, columns, times, discount, given_alive, frame)
+    else:
+        clv = _discounted_purchases_by_step(expected, purchase_model, frame, times, discount)
     name = "clv_if_alive" if given_alive else "clv"
     return pd.Series(spend * clv, index=data.index, name=name)
+
+
+def _discounted_purchases(
+    model,
+    columns: dict[str, np.ndarray],
+    times: np.ndarray,
+    discount: np.ndarray,
+    given_alive: bool,
+    frame: pd.DataFrame,
+) -> np.ndarray:
+    """``sum_k discount_k (E[X(t_k) | history] - E[X(t_(k-1)) | history])`` per customer.
+
+    For churnlab's purchase models the conditional expectation factorises as ``P(alive | x,
+    t_x, T) * E[X(t) | alive at T, x, T]`` (BG/NBD equation (10) and its relatives), and the
+    second factor depends on ``(x, T)`` alone. So the discounted sum of its increments is
+    evaluated once per distinct ``(x, T)`` pair for all horizons at once (blocks of pairs x
+    horizons of bounded size), and P(alive) once per customer: the work of one horizon per
+    pair instead of one per customer and step.
+    """
+    check_is_fitted(model, "params_")
+    x, t_x, T = columns["frequency"], columns["recency"], columns["T"]
+    (xu, Tu), _, pair = collapse_rows([x, T], np.ones(len(x)))
+    per_pair = np.empty(len(xu))
+    bad_pair = np.zeros(len(xu), dtype=bool)
+    block = max(1, BLOCK_ENTRIES // len(times))
+    for start in range(0, len(xu), block):
+        part = slice(start, start + block)
+        cumulative = model._if_alive(times[None, :], xu[part, None], Tu[part, None])
+        bad_pair[part] = ~np.all(np.isfinite(cumulative) & (cumulative >= 0), axis=1)
+        steps = np.diff(cumulative, axis=1, prepend=0.0)
+        per_pair[part] = np.einsum("ik,k->i", steps, discount)
+    if bad_pair.any():
+        _require_finite(np.where(bad_pair[pair], np.nan, 0.0), "expected_purchases", model, frame)
+    value = per_pair[pair]
+    if not given_alive:
+        alive = model._alive(x, t_x, T)
+        _require_finite(alive, "probability_alive", model, frame)
+        value *= alive
+    return value
+
+
+def _discounted_purchases_by_step(
+    expected, model, frame: pd.DataFrame, times: np.ndarray, discount: np.ndarray
+) -> np.ndarray:
+    """The sum of :func:`_discounted_purchases` for any purchase model, one step at a time.
+
+    Customers with the same history have the same expectations: each distinct (frequency,
+    recency, T) is evaluated once per step and the result spread back.
+    """
+    history = frame[list(_HISTORY)]
+    (xu, tu, Tu), _, inverse = collapse_rows(
+        [history[c].to_numpy() for c in _HISTORY], np.ones(len(history))
+    )
+    distinct = pd.DataFrame({"frequency": xu, "recency": tu, "T": Tu})
+    distinct.attrs = dict(frame.attrs)
+    clv = np.zeros(len(frame))
+    previous = np.zeros(len(frame))
+    for t, factor in zip(times, discount, strict=True):
+        cumulative = np.asarray(expected(t, distinct), dtype=float)[inverse]
+        _require_finite(cumulative, "expected_purchases", model, frame)
+        clv += (cumulative - previous) * factor
+        previous = cumulative
+    return clv
 
 
 def _require_finite(values: np.ndarray, name: str, model, frame: pd.DataFrame) -> None:

@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from churnlab import BetaGeo, GammaGamma, customer_lifetime_value, rfm_summary
+from churnlab import (
+    BetaGeo,
+    GammaGamma,
+    ModifiedBetaGeo,
+    ParetoNBD,
+    customer_lifetime_value,
+    rfm_summary,
+)
+from churnlab import clv as clv_module
 from churnlab.clv import DAYS_PER_YEAR, retention_priorities, value_deciles
 from churnlab.datasets import load_cdnow, load_cdnow_summary
 from churnlab.models import CDNOW_BGNBD_PUBLISHED
@@ -350,3 +358,52 @@ def test_duplicate_customers_are_refused(models, cdnow):
         customer_lifetime_value(bg, gg, twice, time_unit="W", horizon=4, discount_rate=0.1)
     with pytest.raises(ValueError, match=r"customer ids .* must be unique"):
         retention_priorities(bg, twice, pd.Series(1.0, index=twice.index, name="clv"))
+
+
+class _PublicOnly:
+    """A purchase model seen only through its public methods: the step-by-step path."""
+
+    def __init__(self, model):
+        self.model = model
+        self.params_ = model.params_
+
+    def conditional_expected_purchases(self, t, data):
+        return self.model.conditional_expected_purchases(t, data)
+
+    def conditional_expected_purchases_if_alive(self, t, data):
+        return self.model.conditional_expected_purchases_if_alive(t, data)
+
+
+@pytest.mark.parametrize("model_class", [BetaGeo, ParetoNBD, ModifiedBetaGeo])
+@pytest.mark.parametrize("given_alive", [False, True])
+def test_all_horizons_at_once_equal_the_step_by_step_sum(
+    model_class, given_alive, models, cdnow, monkeypatch
+):
+    # The value is computed once per distinct (x, T) for all 26 steps together, in blocks
+    # (here of 100 entries, so the 1,010 distinct pairs of CDNOW span many blocks); the
+    # step-by-step sum of any purchase model's conditional expectations must agree.
+    monkeypatch.setattr(clv_module, "BLOCK_ENTRIES", 100)
+    _, gg = models
+    model = model_class().fit(cdnow)
+    kwargs = {"time_unit": "W", "horizon": 52, "step": 2, "discount_rate": 0.15}
+    fast = customer_lifetime_value(model, gg, cdnow, given_alive=given_alive, **kwargs)
+    slow = customer_lifetime_value(_PublicOnly(model), gg, cdnow, given_alive=given_alive, **kwargs)
+    assert fast.name == slow.name and fast.index.equals(cdnow.index)
+    np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
+    assert fast.iloc[0] > 0
+
+
+class _NegativeIfAlive(BetaGeo):
+    """A BG/NBD whose expectation if alive turns negative for customers aged over 38 weeks."""
+
+    def _if_alive(self, t, x, T):
+        return np.where(T > 38.0, -1.0, super()._if_alive(t, x, T))
+
+
+def test_negative_expectations_of_the_all_horizons_path_are_refused(models, cdnow):
+    bg, gg = models
+    broken = _NegativeIfAlive()
+    broken.params_ = bg.params_
+    with pytest.raises(ValueError, match="column 'expected_purchases': _NegativeIfAlive") as err:
+        customer_lifetime_value(broken, gg, cdnow, time_unit="W", horizon=4, discount_rate=0)
+    assert f"in {int((cdnow['T'] > 38).sum())} row(s)" in str(err.value)

@@ -5,9 +5,11 @@
 * identical input rows collapsed into weights before fitting (``n_customers_``,
   ``n_unique_``);
 * the optimizer: :func:`scipy.optimize.minimize` (L-BFGS-B) on the logarithms of the
-  parameters, with the model's exact analytic gradient;
+  parameters, with the model's exact analytic gradient; a fit on more than
+  :data:`LARGE_FIT_ROWS` distinct rows starts from a pilot fit on a sample of them;
 * standard errors from the Hessian of the log-likelihood on the log scale (central
-  differences of the analytic gradient), carried back to the natural scale by the delta
+  differences of the analytic gradient, or for a large fit the model's analytic Hessian
+  where it has one: ``_hessian``), carried back to the natural scale by the delta
   method; confidence intervals are the exponential of the log-scale interval, so they stay
   positive and are asymmetric;
 * refusals instead of arbitrary estimates: data that lack what the model rests on (each
@@ -55,14 +57,59 @@ LOG_PARAM_BOUND = 30.0
 
 #: Relative step of the central differences that give the Hessian from the analytic gradient.
 HESSIAN_STEP = 1e-5
+#: Distinct rows above which a fit is large: it starts from a pilot fit on about
+#: :data:`PILOT_ROWS` of them (:meth:`LikelihoodModel._pilot`, tolerance :data:`PILOT_TOL`)
+#: and takes its standard errors from the model's analytic Hessian where it has one (eight
+#: gradients fewer). Smaller fits cost milliseconds and keep central differences.
+LARGE_FIT_ROWS = 2**16
+PILOT_ROWS = 2**14
+PILOT_TOL = 1e-7
 
 #: Smallest ratio of the smallest to the largest eigenvalue of minus the Hessian (in the
 #: log-parameters) of a proper maximum; below it the likelihood is flat in some direction
 #: to rounding, and the fit is refused (see :meth:`LikelihoodModel._covariance`).
 SINGULAR_RCOND = 1e-13
+#: The ridge probe of :meth:`LikelihoodModel._covariance`: how far (in log-parameter units)
+#: along the flattest direction the log-likelihood must have fallen by at least
+#: :data:`RIDGE_DROP` (the fall at one standard error of a quadratic maximum). Along a ridge
+#: (parameters that may run off together, as the BG/NBD's a and b do when dropout hardly
+#: varies between customers) the curvature is near zero, and whether rounding makes it
+#: slightly negative or slightly positive at the point where the optimizer stops is chance;
+#: the probe tells a ridge from a maximum whatever the local curvature says. A fall of less
+#: than half a unit over a factor of e^10 (22,000) in the parameters is no estimate.
+RIDGE_PROBE = 10.0
+RIDGE_DROP = 0.5
 
 #: JSON format version of :meth:`LikelihoodModel.save`.
 FORMAT_VERSION = 1
+
+
+#: Rows evaluated together by :func:`blockwise`: 2 ** 20, so a prediction's temporaries take
+#: a few dozen MiB whatever the number of customers.
+BLOCK_ROWS = 2**20
+
+
+def blockwise(function, *columns: np.ndarray, rows: int | None = None) -> np.ndarray:
+    """``function(*columns)`` evaluated on blocks of ``rows`` rows (default
+    :data:`BLOCK_ROWS`) and joined.
+
+    For row-wise predictions on millions of customers: the dozen temporaries of a formula
+    such as P(alive) then take memory for one block, not for every customer.
+
+    Examples
+    --------
+    >>> blockwise(np.add, np.arange(5.0), np.ones(5), rows=2).tolist()
+    [1.0, 2.0, 3.0, 4.0, 5.0]
+    """
+    rows = rows or BLOCK_ROWS
+    n = len(columns[0])
+    if n <= rows:
+        return np.asarray(function(*columns), dtype=float)
+    out = np.empty(n)
+    for start in range(0, n, rows):
+        block = slice(start, start + rows)
+        out[block] = function(*(column[block] for column in columns))
+    return out
 
 
 def wsum(weights: np.ndarray, values: np.ndarray) -> float:
@@ -83,8 +130,8 @@ def collapse_rows(
 ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """Collapse identical rows of the stacked ``columns`` into unique rows with summed weights.
 
-    Each column is factorised (hashing, linear time), the codes are combined column by column
-    into one integer key, and the key is factorised again: the same grouping as
+    Each column is factorised (hashing, linear time) and the codes are combined into one
+    integer key, which is numbered in order of first appearance: the same grouping as
     ``np.unique(np.column_stack(columns), axis=0)`` without sorting the rows. Returns the
     unique rows (one array per column, in order of first appearance), their weights and, for
     each input row, the position of its unique row.
@@ -96,21 +143,51 @@ def collapse_rows(
     >>> [c.tolist() for c in cols], w.tolist(), inverse.tolist()
     ([[1.0, 0.0], [2.0, 0.0]], [2.0, 1.0], [0, 1, 0])
     """
-    key = None
+    n = len(weights)
+    key, size, numbered = None, 1, False
     for column in columns:
         codes, uniques = pd.factorize(column)
-        codes = codes.astype(np.int64)
+        codes = codes.astype(np.int64, copy=False)
+        if len(uniques) == n:  # every row distinct (e.g. a continuous spend): nothing to collapse
+            key, size, numbered = codes, n, True
+            break
         if key is None:
-            key = codes
-        else:
-            # key < n and codes < n_unique <= n: the product fits in int64 for n < 3e9
-            key = pd.factorize(key * len(uniques) + codes)[0].astype(np.int64)
-    inverse = key
+            key, size = codes, len(uniques)
+        elif size * len(uniques) < 2**62:
+            key, size = key * len(uniques) + codes, size * len(uniques)
+        else:  # number the keys so far (fewer than the rows) before combining further
+            key, distinct = pd.factorize(key)
+            key = key.astype(np.int64, copy=False) * len(uniques) + codes
+            size = len(distinct) * len(uniques)
+    inverse = key if numbered else _first_appearance_codes(key, size)
     # codes number rows in order of first appearance: a first occurrence exceeds all before it
     seen = np.maximum.accumulate(inverse)
-    first = np.flatnonzero(np.r_[True, inverse[1:] > seen[:-1]])
+    first = np.flatnonzero(np.r_[len(inverse) > 0, inverse[1:] > seen[:-1]])
     summed = np.bincount(inverse, weights=weights, minlength=len(first))
     return [np.asarray(c)[first] for c in columns], summed, inverse
+
+
+#: Largest key range numbered through a table indexed by key (``_first_appearance_codes``):
+#: 2 ** 23 keys, two 64 MiB tables; larger ranges are hashed.
+DENSE_KEYS = 2**23
+
+
+def _first_appearance_codes(key: np.ndarray, size: int) -> np.ndarray:
+    """Number the integer keys in ``[0, size)`` by first appearance, as ``pd.factorize`` does.
+
+    A small key range is numbered through tables indexed by key (the first row of each key,
+    then its rank among the first rows), which is several times faster than hashing the keys
+    when there are hundreds of thousands of distinct ones.
+    """
+    n = len(key)
+    if size > min(DENSE_KEYS, 4 * n + 1024):
+        return pd.factorize(key)[0].astype(np.int64, copy=False)
+    first_row = np.full(size, n, dtype=np.int64)
+    first_row[key[::-1]] = np.arange(n - 1, -1, -1)  # the last write of a key is its first row
+    present = np.flatnonzero(first_row < n)
+    rank = np.empty(size, dtype=np.int64)
+    rank[present[np.argsort(first_row[present], kind="stable")]] = np.arange(len(present))
+    return rank[key]
 
 
 def read_columns(
@@ -145,8 +222,10 @@ def read_columns(
     for name, values in raw.items():
         if np.ndim(values) == 0:
             raw[name] = np.atleast_1d(values)
-    check_rfm(**{k: raw[k] for k in names if k != "monetary_value"})
-    arrays = {name: as_float_array(raw[name], name) for name in names}
+    checked = check_rfm(**{k: raw[k] for k in names if k != "monetary_value"})
+    arrays = {name: checked.get(name) for name in names}
+    if "monetary_value" in names:
+        arrays["monetary_value"] = as_float_array(raw["monetary_value"], "monetary_value")
     lengths = {name: len(values) for name, values in arrays.items()}
     if len(set(lengths.values())) > 1:
         raise ValueError(f"the columns differ in length: {lengths}")
@@ -349,26 +428,16 @@ class LikelihoodModel(EstimatorMixin):
         self._check_identifiable(distinct, w[keep])
         prep = self._prepare(distinct, w[keep])
         total = float(w.sum())
-
-        def objective(theta):
-            params = np.exp(theta)
-            ll, grad = self._loglik(params, prep)
-            return -ll / total, -(grad * params) / total
-
         theta0 = np.log(self._start(prep))
         bounds = [(-LOG_PARAM_BOUND, LOG_PARAM_BOUND)] * len(theta0)
         # L-BFGS-B calls BLAS on vectors of a handful of parameters; with several BLAS threads
         # every call pays the threads' start-up and wait (about 3 ms against 0.1 ms each on two
         # cores, half of a 1,000,000-customer fit; benchmarks/README.md), so use one.
+        large = keep.sum() > LARGE_FIT_ROWS
         with threadpool_limits(limits=1, user_api="blas"):
-            result = optimize.minimize(
-                objective,
-                theta0,
-                jac=True,
-                method="L-BFGS-B",
-                bounds=bounds,
-                options={"maxiter": self.max_iter, "ftol": self.tol, "gtol": self.tol},
-            )
+            if self.initial_params is None and large:
+                theta0 = self._pilot(distinct, w[keep], theta0, bounds)
+            result = self._maximise(prep, total, theta0, bounds, self.tol)
         name = type(self).__name__
         grad_norm = float(np.max(np.abs(result.jac)))
         message = str(result.message)
@@ -394,7 +463,7 @@ class LikelihoodModel(EstimatorMixin):
                 f"no maximum at finite values. {self._identification_hint}".rstrip()
             )
         with threadpool_limits(limits=1, user_api="blas"):
-            covariance = self._covariance(theta, prep)
+            covariance = self._covariance(theta, prep, analytic=large)
         ll, _ = self._loglik(np.exp(theta), prep, gradient=False)
         self.params_ = pd.Series(np.exp(theta), index=list(self._param_names), name="estimate")
         self.log_likelihood_ = float(ll)
@@ -408,14 +477,63 @@ class LikelihoodModel(EstimatorMixin):
         self.log_params_covariance_ = covariance
         return self
 
-    def _covariance(self, theta: np.ndarray, prep: Any) -> pd.DataFrame:
-        """Inverse of minus the Hessian of the log-likelihood in the log-parameters.
+    def _maximise(self, prep: Any, total: float, theta0: np.ndarray, bounds, tol: float):
+        """L-BFGS-B on the mean log-likelihood in the log-parameters, from ``theta0``."""
 
-        The estimate is a proper maximum only where the Hessian is negative definite; a
-        non-finite, singular or indefinite Hessian means the likelihood is flat (or not a
-        maximum) in some direction: the data do not identify the parameters, and the fit is
-        refused with the direction named, rather than returning arbitrary estimates.
+        def objective(theta):
+            params = np.exp(theta)
+            ll, grad = self._loglik(params, prep)
+            return -ll / total, -(grad * params) / total
+
+        return optimize.minimize(
+            objective,
+            theta0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": self.max_iter, "ftol": tol, "gtol": tol},
+        )
+
+    def _pilot(self, columns: dict[str, np.ndarray], weights: np.ndarray, theta0, bounds):
+        """A start for the full fit: the estimate on every k-th of the distinct rows.
+
+        Hundreds of thousands of distinct rows (customers who joined over years) make each
+        likelihood evaluation cost milliseconds; a pilot fit on about :data:`PILOT_ROWS` rows
+        costs a fraction of one, and the full fit started from its estimate needs about half
+        the iterations. The full fit decides the estimate and its convergence; the pilot only
+        moves the start, and is ignored where it fails or runs to a bound.
         """
+        rows = slice(0, None, len(weights) // PILOT_ROWS)
+        sample = {c: v[rows] for c, v in columns.items()}
+        try:
+            self._check_identifiable(sample, weights[rows])
+            prep = self._prepare(sample, weights[rows])
+            result = self._maximise(prep, float(weights[rows].sum()), theta0, bounds, PILOT_TOL)
+        except (ValueError, FloatingPointError):
+            return theta0
+        inside = np.all(np.abs(result.x) < LOG_PARAM_BOUND - 1e-6)
+        return result.x if np.all(np.isfinite(result.x)) and inside else theta0
+
+    def _hessian(self, params: np.ndarray, prep: Any) -> np.ndarray | None:
+        """The analytic Hessian of the log-likelihood in the parameters, where a model has one.
+
+        None (the default) makes :meth:`_log_hessian` difference the analytic gradient.
+        """
+        return None
+
+    def _log_hessian(self, theta: np.ndarray, prep: Any, analytic: bool = True) -> np.ndarray:
+        """Hessian of the log-likelihood in the log-parameters ``theta``.
+
+        With ``analytic`` and a model that has :meth:`_hessian`, from the analytic Hessian
+        ``H`` and gradient ``g`` in the parameters ``p = exp(theta)`` (chain rule: ``p_i p_j
+        H_ij + [i = j] p_i g_i``); otherwise by central differences of the gradient with
+        step :data:`HESSIAN_STEP`.
+        """
+        params = np.exp(theta)
+        hessian = self._hessian(params, prep) if analytic else None
+        if hessian is not None:
+            gradient = self._loglik(params, prep)[1]
+            return params[:, None] * hessian * params[None, :] + np.diag(params * gradient)
         k = len(theta)
         hessian = np.empty((k, k))
         for j in range(k):
@@ -424,7 +542,32 @@ class LikelihoodModel(EstimatorMixin):
             up = self._loglik(np.exp(theta + step), prep)[1] * np.exp(theta + step)
             down = self._loglik(np.exp(theta - step), prep)[1] * np.exp(theta - step)
             hessian[:, j] = (up - down) / (2 * HESSIAN_STEP)
-        hessian = (hessian + hessian.T) / 2
+        return (hessian + hessian.T) / 2
+
+    def _on_a_ridge(self, theta: np.ndarray, prep: Any, direction: np.ndarray) -> bool:
+        """Whether the log-likelihood stays within :data:`RIDGE_DROP` of its value at ``theta``
+        :data:`RIDGE_PROBE` log-units away along ``direction``, either way (two evaluations).
+        """
+        top, _ = self._loglik(np.exp(theta), prep, gradient=False)
+        for sign in (1.0, -1.0):
+            probe = np.clip(
+                theta + sign * RIDGE_PROBE * direction, -LOG_PARAM_BOUND, LOG_PARAM_BOUND
+            )
+            with np.errstate(all="ignore"):
+                value, _ = self._loglik(np.exp(probe), prep, gradient=False)
+            if np.isfinite(value) and value > top - RIDGE_DROP:
+                return True
+        return False
+
+    def _covariance(self, theta: np.ndarray, prep: Any, analytic: bool = False) -> pd.DataFrame:
+        """Inverse of minus the Hessian of the log-likelihood in the log-parameters.
+
+        The estimate is a proper maximum only where the Hessian is negative definite; a
+        non-finite, singular or indefinite Hessian means the likelihood is flat (or not a
+        maximum) in some direction: the data do not identify the parameters, and the fit is
+        refused with the direction named, rather than returning arbitrary estimates.
+        """
+        hessian = self._log_hessian(theta, prep, analytic)
         names = list(self._param_names)
         problem = None
         if not np.all(np.isfinite(hessian)):
@@ -436,6 +579,13 @@ class LikelihoodModel(EstimatorMixin):
                 problem = (
                     f"the log-likelihood has no proper maximum (Hessian {kind}): "
                     f"{_flat_direction(vectors[:, 0], names)}"
+                    f"{self._flat_meaning(vectors[:, 0], np.exp(theta))}"
+                )
+            elif self._on_a_ridge(theta, prep, vectors[:, 0]):
+                problem = (
+                    "the log-likelihood has no proper maximum (it falls by less than "
+                    f"{RIDGE_DROP:g} over a factor of e^{RIDGE_PROBE:g} along its flattest "
+                    f"direction): {_flat_direction(vectors[:, 0], names)}"
                     f"{self._flat_meaning(vectors[:, 0], np.exp(theta))}"
                 )
             else:

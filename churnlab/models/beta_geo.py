@@ -27,11 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import betainc, digamma, expit, gammaln
+from scipy.special import betainc, digamma, expit, gammaln, polygamma
 
 from churnlab._estimator import check_is_fitted
 from churnlab.models._base import (
     LikelihoodModel,
+    blockwise,
     check_time_unit,
     collapse_rows,
     data_time_unit,
@@ -80,21 +81,31 @@ _EPS = np.finfo(float).eps
 #: *Marketing Science* 24(2), section 4.
 CDNOW_BGNBD_PUBLISHED: dict[str, float] = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
+#: Rows of repeat buyers evaluated together in the likelihood: 32,768 rows keep the dozen
+#: temporaries of a block (256 KiB each) in the processor's cache, about twice as fast as
+#: whole-column arrays at 300,000 rows.
+ROW_BLOCK = 2**15
+
 #: The maximised log-likelihood FHL (2005, section 4) report for those estimates.
 CDNOW_BGNBD_PUBLISHED_LOG_LIKELIHOOD = -9582.4
 
 
 @dataclass(frozen=True)
 class _Prepared:
-    """Per-row quantities of a fit that do not depend on the parameters."""
+    """Per-row quantities of a fit that do not depend on the parameters.
+
+    Ages take few distinct values (a daily grid over a few years has hundreds): ``ln(alpha +
+    T)`` and ``1 / (alpha + T)`` are evaluated on the distinct values and gathered by code, and
+    the rows without repeat purchases enter only through the total weight at each age.
+    """
 
     x_values: np.ndarray  # distinct frequencies
     w_by_x: np.ndarray  # total weight of each distinct frequency
-    T0: np.ndarray  # T of the rows with x = 0
-    w0: np.ndarray
-    x1: np.ndarray  # x, t_x, T of the rows with x > 0
-    t_x1: np.ndarray
-    T1: np.ndarray
+    ages: np.ndarray  # distinct values of T and of t_x (rows with x > 0)
+    w0_by_age: np.ndarray  # total weight of the x = 0 rows at each age T
+    x1: np.ndarray  # x of the rows with x > 0
+    t_x1_code: np.ndarray  # position of their t_x and T in ``ages``
+    T1_code: np.ndarray
     w1: np.ndarray
     x1_pos: np.ndarray  # position of each x > 0 row in x_values
     mean_T: float
@@ -328,6 +339,76 @@ def _expected_if_alive_quadrature(r, a, b, x, s):
     return (ns * mass_lo + total + g_one * mass_hi) / (mass_lo + mass + mass_hi)
 
 
+def _repeat_buyer_terms(r, a, prep, block, log_age, inv_age, log_bxv, *, gradient):
+    """Sums over the repeat buyers in ``block`` for :meth:`BetaGeo._loglik`.
+
+    Returns ``[sum w ln(e^A3 + e^A4), sum w d/dr, sum w d/dalpha, sum w p4, sum w p4/(b+x-1)]``
+    of the ``logaddexp(A3, A4)`` terms (zeros for the gradient's parts when ``gradient`` is
+    False), where ``p4 = e^A4 / (e^A3 + e^A4)`` is the weight of the "dropped out after the
+    last purchase" branch.
+    """
+    w1 = prep.w1[block]
+    T_code, t_x_code = prep.T1_code[block], prep.t_x1_code[block]
+    rx = r + prep.x1[block]
+    log_aT = log_age.take(T_code)
+    gap = log_aT - log_age.take(t_x_code)  # ln(alpha+T) - ln(alpha+t_x) >= 0
+    log_bx = log_bxv.take(prep.x1_pos[block])
+    A3 = -rx * log_aT
+    d = (np.log(a) - log_bx) + rx * gap  # A4 - A3
+    # logaddexp(A3, A4) = A3 + max(d, 0) + log1p(exp(-|d|)), sharing exp(-|d|) with p4
+    e = np.exp(-np.abs(d))
+    out = np.zeros(5)
+    out[0] = wsum(w1, A3 + np.maximum(d, 0.0) + np.log1p(e))
+    if not gradient:
+        return out
+    # p4 = 1/(1+e) where A4 is the larger term, e/(1+e) where A3 is
+    larger = 1.0 / (1.0 + e)
+    smaller = e * larger
+    p4 = smaller + (d > 0) * (larger - smaller)
+    w1p4 = w1 * p4
+    inv_aT = inv_age.take(T_code)
+    out[1] = wsum(w1, log_aT) - wsum(w1p4, gap)  # -d/dr: ln(alpha+T) - p4 gap
+    out[2] = wsum(w1 * rx, inv_aT) + wsum(w1p4 * rx, inv_age.take(t_x_code) - inv_aT)
+    out[3] = w1p4.sum()
+    out[4] = wsum(w1p4, np.exp(-log_bxv).take(prep.x1_pos[block]))
+    return out
+
+
+def _repeat_buyer_hessian(r, a, prep, block, log_age, inv_age, log_bxv) -> np.ndarray:
+    """The repeat buyers' part of :meth:`BetaGeo._hessian` over the rows in ``block``.
+
+    With ``s = ln(e^A3 + e^A4)``, ``p4 = e^A4 / (e^A3 + e^A4)`` and ``p3 = 1 - p4``, the
+    Hessian of ``s`` is ``p3 H(A3) + p4 H(A4) + p3 p4 D D'``, ``D`` the difference of the
+    gradients of ``A4`` and ``A3`` in ``(r, alpha, a, b)``:
+
+        D = (ln(alpha+T) - ln(alpha+t_x), (r+x) (1/(alpha+T) - 1/(alpha+t_x)), 1/a, -1/(b+x-1)).
+
+    Returns the weighted sum over the rows as a 4 x 4 matrix.
+    """
+    w1 = prep.w1[block]
+    T_code, t_x_code = prep.T1_code[block], prep.t_x1_code[block]
+    rx = r + prep.x1[block]
+    log_aT, log_atx = log_age.take(T_code), log_age.take(t_x_code)
+    inv_aT, inv_atx = inv_age.take(T_code), inv_age.take(t_x_code)
+    log_bx = log_bxv.take(prep.x1_pos[block])
+    d = (np.log(a) - log_bx - rx * log_atx) + rx * log_aT  # A4 - A3
+    e = np.exp(-np.abs(d))
+    p4 = np.where(d > 0, 1.0, e) / (1.0 + e)
+    p3 = 1.0 - p4
+    inv_bx = np.exp(-log_bx)
+    H = np.zeros((4, 4))
+    # p3 H(A3) + p4 H(A4): A3 = -(r+x) ln(alpha+T), A4 = ln a - ln(b+x-1) - (r+x) ln(alpha+t_x)
+    H[0, 1] = H[1, 0] = -wsum(w1, p3 * inv_aT + p4 * inv_atx)
+    H[1, 1] = wsum(w1 * rx, p3 * inv_aT**2 + p4 * inv_atx**2)
+    w1p4 = w1 * p4
+    H[2, 2] = -w1p4.sum() / a**2
+    H[3, 3] = wsum(w1p4, inv_bx**2)
+    # p3 p4 D D'
+    D = np.stack([log_aT - log_atx, rx * (inv_aT - inv_atx), np.full(len(rx), 1.0 / a), -inv_bx])
+    H += np.einsum("ik,k,jk->ij", D, w1 * p3 * p4, D)
+    return H
+
+
 class BetaGeo(LikelihoodModel):
     """BG/NBD model of repeat purchasing and dropout (Fader, Hardie & Lee 2005).
 
@@ -456,15 +537,17 @@ class BetaGeo(LikelihoodModel):
         x_values, pos = np.unique(x, return_inverse=True)
         w_by_x = np.bincount(pos, weights=weights, minlength=len(x_values))
         zero = x == 0
+        codes, ages = pd.factorize(np.concatenate([T, t_x[~zero]]))
+        T_code, t_x1_code = codes[: len(T)], codes[len(T) :]
         total = weights.sum()
         return _Prepared(
             x_values=x_values,
             w_by_x=w_by_x,
-            T0=T[zero],
-            w0=weights[zero],
+            ages=np.asarray(ages, dtype=float),
+            w0_by_age=np.bincount(T_code[zero], weights=weights[zero], minlength=len(ages)),
             x1=x[~zero],
-            t_x1=t_x[~zero],
-            T1=T[~zero],
+            t_x1_code=t_x1_code,
+            T1_code=T_code[~zero],
             w1=weights[~zero],
             x1_pos=pos[~zero],
             mean_T=wsum(weights, T) / total,
@@ -496,38 +579,62 @@ class BetaGeo(LikelihoodModel):
         A1 = gammaln(r + xv) - gl_r + r * log_alpha
         A2 = gl_ab + gammaln(b + xv) - gl_b - gammaln(a + b + xv)
         ll = wsum(wx, A1 + A2)
-        # x = 0: ln L = A1 + A2 + A3
-        log_aT0 = np.log(alpha + prep.T0)
-        ll -= r * wsum(prep.w0, log_aT0)
-        # x > 0: ln L = A1 + A2 + logaddexp(A3, A4)
-        rx = r + prep.x1
-        log_aT1 = np.log(alpha + prep.T1)
-        log_atx1 = np.log(alpha + prep.t_x1)
-        log_bx1 = np.log(b + np.maximum(xv, 1) - 1)[prep.x1_pos]
-        A3 = -rx * log_aT1
-        A4 = np.log(a) - log_bx1 - rx * log_atx1
-        # logaddexp(A3, A4) = max(A3, A4) + log1p(exp(-|A4 - A3|)), sharing exp(-|d|) with the
-        # weight p4 = exp(A4) / (exp(A3) + exp(A4)) of the "dropped out at t_x" branch.
-        d = A4 - A3
-        e = np.exp(-np.abs(d))
-        s = np.maximum(A3, A4) + np.log1p(e)
-        ll += wsum(prep.w1, s)
+        # ln(alpha + age) and 1/(alpha + age) on the distinct ages, gathered by row
+        log_age = np.log(alpha + prep.ages)
+        inv_age = 1.0 / (alpha + prep.ages)
+        # x = 0: ln L = A1 + A2 + A3, summed by age
+        ll -= r * wsum(prep.w0_by_age, log_age)
+        # x > 0: ln L = A1 + A2 + logaddexp(A3, A4), summed over blocks of rows whose
+        # temporaries stay in the processor's cache
+        log_bxv = np.log(b + np.maximum(xv, 1) - 1)
+        sums = np.zeros(5)
+        for start in range(0, len(prep.x1), ROW_BLOCK):
+            block = slice(start, start + ROW_BLOCK)
+            sums += _repeat_buyer_terms(
+                r, a, prep, block, log_age, inv_age, log_bxv, gradient=gradient
+            )
+        ll += sums[0]
         if not gradient:
             return float(ll), None
-        p4 = np.where(d > 0, 1.0, e) / (1.0 + e)
-        p3 = 1.0 - p4
-        w1p4 = prep.w1 * p4
         dg_ab = digamma(a + b)
         d_r = wsum(wx, digamma(r + xv) - digamma(r) + log_alpha)
-        d_r -= wsum(prep.w0, log_aT0) + wsum(prep.w1, p3 * log_aT1 + p4 * log_atx1)
+        d_r -= wsum(prep.w0_by_age, log_age) + sums[1]
         d_alpha = r * wx.sum() / alpha
-        d_alpha -= r * wsum(prep.w0, 1.0 / (alpha + prep.T0))
-        d_alpha -= wsum(prep.w1 * rx, p3 / (alpha + prep.T1) + p4 / (alpha + prep.t_x1))
+        d_alpha -= r * wsum(prep.w0_by_age, inv_age) + sums[2]
         dg_abx = digamma(a + b + xv)
-        d_a = wsum(wx, dg_ab - dg_abx) + w1p4.sum() / a
-        d_b = wsum(wx, dg_ab + digamma(b + xv) - digamma(b) - dg_abx)
-        d_b -= wsum(w1p4, np.exp(-log_bx1))
+        d_a = wsum(wx, dg_ab - dg_abx) + sums[3] / a
+        d_b = wsum(wx, dg_ab + digamma(b + xv) - digamma(b) - dg_abx) - sums[4]
         return float(ll), np.array([d_r, d_alpha, d_a, d_b])
+
+    def _hessian(self, params, prep: _Prepared) -> np.ndarray:
+        """Hessian of equation (6) of FHL (2005) in (r, alpha, a, b), analytic.
+
+        ``A1 + A2`` give trigamma terms on the distinct frequencies (``psi'(r+x) - psi'(r)``,
+        ``1/alpha``, ``-r/alpha^2``; ``psi'(a+b) - psi'(a+b+x)`` and ``+ psi'(b+x) - psi'(b)``
+        for ``b``); the customers without repeat purchases add ``-r ln(alpha+T)``; the repeat
+        buyers ``ln(e^A3 + e^A4)`` (``_repeat_buyer_hessian``). One pass over the rows, in
+        place of eight gradients for central differences.
+        """
+        r, alpha, a, b = params
+        xv, wx = prep.x_values, prep.w_by_x
+        n = wx.sum()
+        t_ab, t_abx = polygamma(1, a + b), polygamma(1, a + b + xv)
+        H = np.zeros((4, 4))
+        H[0, 0] = wsum(wx, polygamma(1, r + xv) - polygamma(1, r))
+        H[0, 1] = H[1, 0] = n / alpha
+        H[1, 1] = -r * n / alpha**2
+        H[2, 2] = H[2, 3] = H[3, 2] = wsum(wx, t_ab - t_abx)
+        H[3, 3] = wsum(wx, t_ab + polygamma(1, b + xv) - polygamma(1, b) - t_abx)
+        log_age = np.log(alpha + prep.ages)
+        inv_age = 1.0 / (alpha + prep.ages)
+        H[0, 1] -= wsum(prep.w0_by_age, inv_age)
+        H[1, 0] = H[0, 1]
+        H[1, 1] += r * wsum(prep.w0_by_age, inv_age**2)
+        log_bxv = np.log(b + np.maximum(xv, 1) - 1)
+        for start in range(0, len(prep.x1), ROW_BLOCK):
+            block = slice(start, start + ROW_BLOCK)
+            H += _repeat_buyer_hessian(r, a, prep, block, log_age, inv_age, log_bxv)
+        return H
 
     # -- predictions ---------------------------------------------------------------------
     def _history(self, frequency, recency, T):
@@ -568,9 +675,16 @@ class BetaGeo(LikelihoodModel):
         [0.727, 0.212, 1.0]
         """
         x, t_x, T, index = self._history(frequency, recency, T)
-        return pd.Series(
-            expit(-self._log_odds_dropped(x, t_x, T)), index=index, name="probability_alive"
-        )
+        return pd.Series(self._alive(x, t_x, T), index=index, name="probability_alive")
+
+    def _alive(self, x, t_x, T) -> np.ndarray:
+        """P(alive) on checked arrays (:meth:`probability_alive` without its checks)."""
+        return blockwise(lambda *c: expit(-self._log_odds_dropped(*c)), x, t_x, T)
+
+    def _if_alive(self, t, x, T) -> np.ndarray:
+        """The bracket of equation (10) on checked arrays, broadcast over ``t``, ``x``, ``T``."""
+        r, alpha, a, b = self.params_.to_numpy()
+        return _expected_if_alive(r, alpha, a, b, x, T, t)
 
     def conditional_expected_purchases(self, t, frequency, recency=None, T=None) -> pd.Series:
         """Expected repeat purchases in the next ``t`` periods given the history (eq. 10).
@@ -635,15 +749,13 @@ class BetaGeo(LikelihoodModel):
 
     def _conditional_expected(self, t, frequency, recency, T, *, given_alive: bool) -> pd.Series:
         x, t_x, T, index = self._history(frequency, recency, T)
-        t = time_argument(t)
-        r, alpha, a, b = self.params_.to_numpy()
-        t = np.broadcast_to(t, x.shape)
+        t = np.broadcast_to(time_argument(t), x.shape)
         # the expectation if alive depends on (x, T, t) only: evaluate each distinct triple once
         (xu, Tu, tu), _, inverse = collapse_rows([x, T, t], np.ones(len(x)))
-        value = _expected_if_alive(r, alpha, a, b, xu, Tu, tu)[inverse]
+        value = self._if_alive(tu, xu, Tu)[inverse]
         if given_alive:
             return pd.Series(value, index=index, name="conditional_expected_purchases_if_alive")
-        value = value * expit(-self._log_odds_dropped(x, t_x, T))
+        value = value * self._alive(x, t_x, T)
         return pd.Series(value, index=index, name="conditional_expected_purchases")
 
     def expected_purchases(self, t):

@@ -157,7 +157,7 @@ def spend_frequency_correlation(
 
 
 def _spend_columns(frequency, monetary_value):
-    """Checked ``x`` and ``zbar`` arrays, the index of the input and both as a frame.
+    """Checked ``x`` and ``zbar`` arrays and the index of the input.
 
     Read like the purchase-model columns (:func:`churnlab.models._base.read_columns`); in
     addition ``zbar`` must be positive for repeat buyers and never negative.
@@ -166,13 +166,22 @@ def _spend_columns(frequency, monetary_value):
         GammaGamma._columns, frequency, {"monetary_value": monetary_value}
     )
     x, m = columns["frequency"], columns["monetary_value"]
-    frame = pd.DataFrame({"frequency": x, "monetary_value": m}, index=index)
     bad = (x > 0) & (m <= 0)
     if bad.any():
-        fail("monetary_value", "non-positive average spend of repeat buyers", frame, bad)
+        fail(
+            "monetary_value",
+            "non-positive average spend of repeat buyers",
+            _spend_frame(x, m, index),
+            bad,
+        )
     if (m < 0).any():
-        fail("monetary_value", "negative average spend", frame, m < 0)
-    return x, m, index, frame
+        fail("monetary_value", "negative average spend", _spend_frame(x, m, index), m < 0)
+    return x, m, index
+
+
+def _spend_frame(x: np.ndarray, m: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """The checked columns as a frame, to show offending rows in an error."""
+    return pd.DataFrame({"frequency": x, "monetary_value": m}, index=index)
 
 
 class GammaGamma(LikelihoodModel):
@@ -243,7 +252,7 @@ class GammaGamma(LikelihoodModel):
         -------
         self
         """
-        x, m, index, frame = _spend_columns(frequency, monetary_value)
+        x, m, index = _spend_columns(frequency, monetary_value)
         w = read_weights(weights, len(x))
         repeat = x > 0
         n_zero = int((~repeat).sum())
@@ -251,7 +260,7 @@ class GammaGamma(LikelihoodModel):
             fail(
                 "frequency",
                 "no repeat buyers: frequency is 0",
-                frame,
+                _spend_frame(x, m, index),
                 ~repeat,
                 "The Gamma-Gamma model is fitted on customers with at least one repeat purchase.",
             )
@@ -393,7 +402,7 @@ class GammaGamma(LikelihoodModel):
         [24.66, 18.91, 35.17]
         """
         check_is_fitted(self, "params_")
-        x, m, index, _ = _spend_columns(frequency, monetary_value)
+        x, m, index = _spend_columns(frequency, monetary_value)
         p, q, v = self.params_.to_numpy()
         self._require_mean_spend(p * x + q <= 1)
         value = p * (v + x * m) / (p * x + q - 1)

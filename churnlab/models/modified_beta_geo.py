@@ -38,6 +38,7 @@ from scipy.special import betainc, betaln, digamma, expit, gammaln
 from churnlab._estimator import check_is_fitted
 from churnlab.models._base import (
     LikelihoodModel,
+    blockwise,
     check_time_unit,
     collapse_rows,
     data_time_unit,
@@ -223,9 +224,16 @@ class ModifiedBetaGeo(LikelihoodModel):
         [0.706, 0.171, 0.39]
         """
         x, t_x, T, index = self._history(frequency, recency, T)
-        return pd.Series(
-            expit(-self._log_odds_dropped(x, t_x, T)), index=index, name="probability_alive"
-        )
+        return pd.Series(self._alive(x, t_x, T), index=index, name="probability_alive")
+
+    def _alive(self, x, t_x, T) -> np.ndarray:
+        """P(alive) on checked arrays (:meth:`probability_alive` without its checks)."""
+        return blockwise(lambda *c: expit(-self._log_odds_dropped(*c)), x, t_x, T)
+
+    def _if_alive(self, t, x, T) -> np.ndarray:
+        """The bracket of the conditional expectation on checked arrays, broadcast."""
+        r, alpha, a, b = self.params_.to_numpy()
+        return _expected_if_alive(r, alpha, a, b + 1.0, x, T, t)
 
     def conditional_expected_purchases(self, t, frequency, recency=None, T=None) -> pd.Series:
         """Expected repeat purchases in the next ``t`` periods given the history.
@@ -278,12 +286,11 @@ class ModifiedBetaGeo(LikelihoodModel):
     def _conditional_expected(self, t, frequency, recency, T, *, given_alive: bool) -> pd.Series:
         x, t_x, T, index = self._history(frequency, recency, T)
         t = np.broadcast_to(time_argument(t), x.shape)
-        r, alpha, a, b = self.params_.to_numpy()
         (xu, Tu, tu), _, inverse = collapse_rows([x, T, t], np.ones(len(x)))
-        value = _expected_if_alive(r, alpha, a, b + 1.0, xu, Tu, tu)[inverse]
+        value = self._if_alive(tu, xu, Tu)[inverse]
         if given_alive:
             return pd.Series(value, index=index, name="conditional_expected_purchases_if_alive")
-        value = value * expit(-self._log_odds_dropped(x, t_x, T))
+        value = value * self._alive(x, t_x, T)
         return pd.Series(value, index=index, name="conditional_expected_purchases")
 
     def expected_purchases(self, t):

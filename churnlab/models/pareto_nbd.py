@@ -66,6 +66,7 @@ from scipy.special import betainc, betaln, digamma, gammaln, roots_legendre
 from churnlab._estimator import check_is_fitted
 from churnlab.models._base import (
     LikelihoodModel,
+    blockwise,
     check_time_unit,
     collapse_rows,
     data_time_unit,
@@ -529,8 +530,11 @@ class ParetoNBD(LikelihoodModel):
         [0.869, 0.168, 0.295]
         """
         x, t_x, T, index = self._history(frequency, recency, T)
-        value = np.exp(self._log_probability_alive(x, t_x, T))
-        return pd.Series(value, index=index, name="probability_alive")
+        return pd.Series(self._alive(x, t_x, T), index=index, name="probability_alive")
+
+    def _alive(self, x, t_x, T) -> np.ndarray:
+        """P(alive) on checked arrays (:meth:`probability_alive` without its checks)."""
+        return blockwise(lambda *c: np.exp(self._log_probability_alive(*c)), x, t_x, T)
 
     def conditional_expected_purchases(self, t, frequency, recency=None, T=None) -> pd.Series:
         """Expected repeat purchases in the next ``t`` periods given the history.
@@ -564,7 +568,7 @@ class ParetoNBD(LikelihoodModel):
         """
         x, t_x, T, index = self._history(frequency, recency, T)
         value = self._if_alive(time_argument(t), x, T)
-        value = value * np.exp(self._log_probability_alive(x, t_x, T))
+        value = value * self._alive(x, t_x, T)
         return pd.Series(value, index=index, name="conditional_expected_purchases")
 
     def conditional_expected_purchases_if_alive(
@@ -593,9 +597,10 @@ class ParetoNBD(LikelihoodModel):
         value = self._if_alive(time_argument(t), x, T)
         return pd.Series(value, index=index, name="conditional_expected_purchases_if_alive")
 
-    def _if_alive(self, t, x, T):
+    def _if_alive(self, t, x, T) -> np.ndarray:
+        """The factor after P(alive) on checked arrays, broadcast over ``t``, ``x``, ``T``."""
         r, alpha, s, beta = self.params_.to_numpy()
-        t = np.broadcast_to(t, x.shape)
+        t, x, T = np.broadcast_arrays(t, x, T)
         rate = (r + x) / (alpha + T)  # posterior mean of lambda given alive
         return rate * (beta + T) * _grow(s - 1.0, np.log1p(t / (beta + T)))
 

@@ -9,13 +9,14 @@ import pytest
 from scipy import optimize
 from sklearn.base import clone
 
-from churnlab import BetaGeo, GammaGamma
+from churnlab import BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD
 from churnlab.datasets import load_cdnow_summary, simulate_bgnbd
 from churnlab.models import (
     CDNOW_BGNBD_PUBLISHED,
     CDNOW_GAMMA_GAMMA_PUBLISHED,
     ConvergenceError,
 )
+from churnlab.models import _base as base
 from churnlab.models._base import collapse_rows
 
 
@@ -48,6 +49,86 @@ def test_collapse_rows_groups_like_numpy_unique(cdnow):
     np.testing.assert_array_equal(got[np.lexsort(got.T[::-1])], expected)
     np.testing.assert_array_equal(got[inverse], np.column_stack(cols))  # rows map back
     assert w.sum() == len(cdnow)
+
+
+@pytest.mark.parametrize("dense_keys", [2**23, 16])
+def test_collapse_rows_numbers_rows_by_first_appearance(dense_keys, monkeypatch):
+    # ties on a daily grid (the table-indexed numbering) and, with the table limit lowered,
+    # the hashed numbering: both number the distinct rows in order of first appearance
+    monkeypatch.setattr(base, "DENSE_KEYS", dense_keys)
+    rng = np.random.default_rng(3)
+    n = 20_000
+    cols = [rng.integers(0, 6, n).astype(float), rng.integers(0, 60, n) / 7, rng.integers(0, 9, n)]
+    unique, w, inverse = collapse_rows(cols, np.arange(n, dtype=float))
+    expected = pd.factorize(pd.MultiIndex.from_arrays(cols))[0]
+    np.testing.assert_array_equal(inverse, expected)
+    first = [np.flatnonzero(expected == k)[0] for k in range(3)]
+    assert [u[:3].tolist() for u in unique] == [c[first].tolist() for c in cols]
+    np.testing.assert_array_equal(w, np.bincount(expected, weights=np.arange(n, dtype=float)))
+
+
+def test_collapse_rows_of_distinct_rows_keeps_them_in_order():
+    # a continuous spend makes every row distinct: the rows come back as they are
+    rng = np.random.default_rng(7)
+    cols = [rng.integers(1, 4, 1000).astype(float), rng.lognormal(3, 1, 1000)]
+    unique, w, inverse = collapse_rows(cols, np.full(1000, 2.0))
+    np.testing.assert_array_equal(inverse, np.arange(1000))
+    assert all(np.array_equal(u, c) for u, c in zip(unique, cols, strict=True))
+    assert w.tolist() == [2.0] * 1000
+
+
+def test_collapse_rows_with_keys_beyond_64_bits():
+    # four columns of 70,000 distinct values each: the product of the code ranges exceeds
+    # 2**62, so the keys are numbered before the next column is combined
+    rng = np.random.default_rng(4)
+    base_cols = [rng.permutation(70_000).astype(float) for _ in range(4)]
+    cols = [np.concatenate([c, c[:100]]) for c in base_cols]
+    unique, w, inverse = collapse_rows(cols, np.ones(70_100))
+    assert len(w) == 70_000
+    np.testing.assert_array_equal(inverse[70_000:], np.arange(100))
+    assert w[:100].tolist() == [2.0] * 100
+
+
+@pytest.mark.parametrize("model_class", [BetaGeo, ParetoNBD, ModifiedBetaGeo])
+def test_predictions_in_blocks_equal_predictions_in_one_piece(model_class, cdnow, monkeypatch):
+    model = model_class().fit(cdnow)
+    whole = model.probability_alive(cdnow), model.conditional_expected_purchases(10, cdnow)
+    monkeypatch.setattr(base, "BLOCK_ROWS", 100)  # 24 blocks of CDNOW's 2,357 customers
+    blocks = model.probability_alive(cdnow), model.conditional_expected_purchases(10, cdnow)
+    for one, other in zip(whole, blocks, strict=True):
+        pd.testing.assert_series_equal(one, other, rtol=0, atol=0)
+
+
+def test_analytic_hessian_of_the_bgnbd_equals_central_differences(cdnow):
+    # the Hessian of equation (6) used for large fits, against central differences of the
+    # analytic gradient at the CDNOW estimate and at a point away from it
+    model = BetaGeo().fit(cdnow)
+    columns = {c: cdnow[c].to_numpy(float) for c in ("frequency", "recency", "T")}
+    prep = model._prepare(columns, np.ones(len(cdnow)))
+    for theta in (np.log(model.params_.to_numpy()), np.log([1.3, 2.0, 0.2, 7.0])):
+        analytic = model._log_hessian(theta, prep, analytic=True)
+        numeric = model._log_hessian(theta, prep, analytic=False)
+        np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-6 * np.abs(numeric).max())
+
+
+def test_a_large_fit_recovers_the_truth_and_matches_a_fit_without_the_pilot():
+    # 200,000 customers who joined over two years: more than LARGE_FIT_ROWS distinct rows, so
+    # the fit starts from a pilot fit and takes its standard errors from the analytic Hessian
+    truth = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    T = np.random.default_rng(5).integers(1, 731, 200_000) / 7
+    data = simulate_bgnbd(200_000, **truth, T=T, seed=6)
+    data["recency"] = np.ceil(data["recency"] * 7) / 7  # a daily grid, as rfm_summary gives
+    data["recency"] = np.minimum(data["recency"], data["T"])
+    large = BetaGeo().fit(data)
+    assert large.n_unique_ > base.LARGE_FIT_ROWS
+    # initial_params switch the pilot off; the Hessian of that fit is the analytic one too
+    plain = BetaGeo(initial_params={"r": 1.0, "alpha": 50.0, "a": 1.0, "b": 1.0}).fit(data)
+    np.testing.assert_allclose(large.params_, plain.params_, rtol=1e-4)
+    assert large.log_likelihood_ == pytest.approx(plain.log_likelihood_, rel=1e-10)
+    z = (np.log(large.params_) - np.log(pd.Series(truth))) / np.sqrt(
+        np.diag(large.log_params_covariance_)
+    )
+    assert np.all(np.abs(z) < 4), z.round(2).to_dict()
 
 
 @pytest.mark.parametrize("model_class", [BetaGeo, GammaGamma])

@@ -415,8 +415,9 @@ def test_coverage_of_the_predictive_interval_by_simulation():
     cohorts (another seed) covered 96.2%.
 
     About one small cohort in 200 gives no interval: the optimizer stops short of its
-    convergence test, or the Hessian is not negative definite at the estimate (no standard
-    errors). Those cohorts are counted and replaced, not hidden: at most 5 may occur.
+    convergence test, or the fit is refused because the likelihood has no proper maximum (a
+    and b run off together, so the estimate has no standard errors). Those cohorts are
+    counted and replaced, not hidden: at most 5 may occur.
     """
     rng = np.random.default_rng(20240607)
     n_sets, covered, no_interval = 200, 0, 0
@@ -431,7 +432,8 @@ def test_coverage_of_the_predictive_interval_by_simulation():
                 model, data, HOLDOUT, n_sims=1000, n_draws=100, seed=rng
             )
         except (ConvergenceError, ValueError) as error:
-            if isinstance(error, ValueError) and "log_params_covariance_" not in str(error):
+            refused = ("log_params_covariance_", "do not identify the parameters")
+            if isinstance(error, ValueError) and not any(r in str(error) for r in refused):
                 raise
             no_interval += 1
             assert no_interval <= 5
