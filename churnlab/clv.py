@@ -23,8 +23,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import check_is_fitted
 
+from churnlab._estimator import check_is_fitted
 from churnlab._validation import (
     as_float_array,
     check_number,
