@@ -1,8 +1,10 @@
 """BG/NBD fit speed and memory: ``churnlab.BetaGeo().fit`` against lifetimes 0.11.3.
 
-Requirement (issue): on 1,000,000 simulated customers observed for 39 weeks, with purchase
-times on a daily grid, ``churnlab.BetaGeo().fit`` is at least 50x faster than lifetimes'
-``BetaGeoFitter().fit`` on the same arrays and needs less than 1 GB of peak memory.
+Requirements: on 1,000,000 simulated customers observed for 39 weeks, with purchase times on a
+daily grid, ``churnlab.BetaGeo().fit`` is at least 50x faster than lifetimes'
+``BetaGeoFitter().fit`` on the same arrays and needs less than 1 GB of peak memory (first
+issue); on 1,000,000 customers who joined over two years, at least 40x (issue "Your
+transactions, any size", section 5).
 
 Inputs come from :func:`churnlab.datasets.simulate_bgnbd` with the CDNOW estimates of Fader,
 Hardie & Lee (2005) as the true parameters. Every purchase time is floored to a whole day and
@@ -12,7 +14,7 @@ real dates; recency and T are in weeks on that daily grid. Cases:
 * ``cohort``: everyone's first purchase on one day, observed for 39 weeks (T = 39 for all), so
   many customers share the same (x, t_x, T) and churnlab's row compression pays off fully;
 * ``joined``: first purchases spread uniformly over two years (T from 1 to 730 days), so
-  (x, t_x, T) rows repeat far less. Reported, the 50x requirement is stated for ``cohort``.
+  (x, t_x, T) rows repeat far less (325,122 distinct rows): held to 40x.
 
 lifetimes fits every row (it compresses nothing itself); ``lifetimes+w`` is lifetimes given the
 distinct rows and their counts as ``weights`` (the compression done by the user, inside the
@@ -40,7 +42,7 @@ from churnlab.models import CDNOW_BGNBD_PUBLISHED  # noqa: E402
 N_CUSTOMERS = 1_000_000
 QUICK_CUSTOMERS = 20_000
 #: Requirements (issue): speed-up over lifetimes and churnlab's peak memory.
-REQUIRED_SPEEDUP = 50.0
+REQUIRED_SPEEDUP = {"cohort": 50.0, "joined": 40.0}
 MAX_PEAK_MB = 1024.0
 #: True parameters: the BG/NBD estimates on the CDNOW sample (per week) reported by Fader,
 #: Hardie & Lee (2005), Marketing Science 24(2); churnlab and lifetimes both reproduce them.
@@ -157,8 +159,8 @@ def main(args: argparse.Namespace) -> int:
             ratio = theirs["seconds"] / ours["seconds"]
             cpu_ratio = theirs["cpu_seconds"] / ours["cpu_seconds"]
             required = name == "lifetimes"
-            holds = ratio >= REQUIRED_SPEEDUP and ours["peak_mb"] < MAX_PEAK_MB
-            if required and case == "cohort":
+            holds = ratio >= REQUIRED_SPEEDUP[case] and ours["peak_mb"] < MAX_PEAK_MB
+            if required:
                 ok &= holds
             rows.append(
                 {
@@ -193,7 +195,7 @@ def main(args: argparse.Namespace) -> int:
                 ("cpu_ratio", "CPU-time ratio"),
                 ("ours_mb", "churnlab peak MB"),
                 ("theirs_mb", "lifetimes peak MB"),
-                ("holds", f">={REQUIRED_SPEEDUP:g}x & <{MAX_PEAK_MB:g} MB"),
+                ("holds", f">= 50x (cohort) / 40x (joined) & <{MAX_PEAK_MB:g} MB"),
             ],
         )
     )
@@ -206,7 +208,7 @@ def main(args: argparse.Namespace) -> int:
     print(
         f"peak memory: {method}; after a {N_WARMUP}-customer warm-up, "
         "churnlab timed as the median of 3 fits, lifetimes once; "
-        "the requirement is judged on the cohort case against plain lifetimes"
+        "the requirements are judged against plain lifetimes"
     )
     print(f"BLAS in the measuring processes: {blas}")
     return 0 if ok else 1

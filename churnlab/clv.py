@@ -23,8 +23,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import check_is_fitted
 
+from churnlab._estimator import check_is_fitted
 from churnlab._validation import (
     as_float_array,
     check_number,
@@ -40,8 +40,9 @@ __all__ = ["DAYS_PER_YEAR", "customer_lifetime_value", "retention_priorities", "
 
 _COLUMNS = ("frequency", "recency", "T", "monetary_value")
 _HISTORY = ("frequency", "recency", "T")
-#: Entries (distinct histories x horizons) evaluated together: 2 ** 21 float64, 16 MiB.
-BLOCK_ENTRIES = 2**21
+#: Entries (distinct (x, T) pairs x horizons) evaluated together: 2 ** 18, so each of the
+#: series' dozen temporaries takes 2 MiB.
+BLOCK_ENTRIES = 2**18
 
 
 def customer_lifetime_value(
@@ -198,9 +199,9 @@ def _discounted_purchases(
     For churnlab's purchase models the conditional expectation factorises as ``P(alive | x,
     t_x, T) * E[X(t) | alive at T, x, T]`` (BG/NBD equation (10) and its relatives), and the
     second factor depends on ``(x, T)`` alone. So the discounted sum of its increments is
-    evaluated once per distinct ``(x, T)`` pair for all horizons at once (blocks of pairs x
-    horizons of bounded size), and P(alive) once per customer: the work of one horizon per
-    pair instead of one per customer and step.
+    evaluated once per distinct ``(x, T)`` pair for all horizons at once (in blocks of
+    :data:`BLOCK_ENTRIES` pairs x horizons), and P(alive) once per customer: the work of one
+    horizon per pair instead of one per customer and step.
     """
     check_is_fitted(model, "params_")
     x, t_x, T = columns["frequency"], columns["recency"], columns["T"]

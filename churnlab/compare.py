@@ -32,7 +32,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
 from churnlab._validation import require_columns, require_dataframe
 from churnlab.diagnostics import (
@@ -182,6 +181,9 @@ def compare_models(
     >>> int(result.table["holdout_actual"].iloc[0])
     1882
     """
+    # scikit-learn (0.6 s to import) is loaded when models are compared, not on import churnlab
+    from sklearn.base import clone
+
     named = _named_models(models)
     require_dataframe(calibration, "calibration")
     require_columns(calibration, _SPLIT_COLUMNS, "calibration")

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtri
 
 from churnlab.contractual.cohorts import PERIODS, read_tenure, time_unit_of
 from churnlab.results import Result
@@ -118,7 +118,7 @@ def kaplan_meier(data, *, weights=None, level: float = 0.95) -> KaplanMeier:
         )
         greenwood = np.cumsum(greenwood_terms)
         std_err = survival * np.sqrt(greenwood)
-        z = stats.norm.ppf(0.5 + level / 2)
+        z = ndtri(0.5 + level / 2)  # the normal quantile, as scipy.stats.norm.ppf computes it
         log_s = np.log(survival)
         sigma = np.sqrt(greenwood) / np.abs(log_s)
         lower = np.exp(log_s * np.exp(-z * sigma))  # S^exp(+z sigma), written to avoid 0 * inf

@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma
-from sklearn.utils.validation import check_is_fitted
 
+from churnlab._estimator import check_is_fitted
 from churnlab.contractual.cohorts import (
     PERIODS,
     check_horizon,

@@ -40,13 +40,16 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
-from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
+from scipy.special import ndtri
 from threadpoolctl import threadpool_limits
 
+from churnlab._estimator import EstimatorMixin, check_is_fitted
+from churnlab._lazy import LazyModule
 from churnlab._validation import as_float_array, check_rfm, fail, require_columns
 from churnlab.rfm import TIME_UNITS
+
+#: scipy.optimize (0.1 s to import, with scipy.linalg and scipy.sparse) is loaded by the first fit.
+optimize = LazyModule("scipy.optimize")
 
 #: Bounds of the log-parameters during optimisation: exp(+-30) spans 1e-13 .. 1e13, far
 #: beyond any sensible estimate, and keeps every trial point finite.
@@ -343,7 +346,7 @@ def time_argument(t, name: str = "t") -> np.ndarray:
     return values
 
 
-class LikelihoodModel(BaseEstimator):
+class LikelihoodModel(EstimatorMixin):
     """Shared machinery of the maximum-likelihood models (see the module docstring).
 
     Parameters
@@ -611,7 +614,7 @@ class LikelihoodModel(BaseEstimator):
         check_is_fitted(self, "params_")
         if not 0 < level < 1:
             raise ValueError(f"level must be between 0 and 1, got {level!r}")
-        z = stats.norm.ppf(0.5 + level / 2)
+        z = ndtri(0.5 + level / 2)  # the normal quantile, as scipy.stats.norm.ppf computes it
         log_se = np.sqrt(np.diag(self.log_params_covariance_.to_numpy()))
         log_est = np.log(self.params_.to_numpy())
         return pd.DataFrame(
@@ -653,9 +656,7 @@ class LikelihoodModel(BaseEstimator):
         return {"text/plain": repr(self), "text/html": self._repr_html_()}
 
     def _repr_html_(self) -> str:
-        try:
-            check_is_fitted(self, "params_")
-        except Exception:
+        if not hasattr(self, "params_"):  # not fitted: no NotFittedError, no scikit-learn import
             return f"<pre>{html.escape(repr(self))}</pre>"
         h = self._header()
         head = (

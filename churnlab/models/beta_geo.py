@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.special import betainc, digamma, expit, gammaln, polygamma
-from sklearn.utils.validation import check_is_fitted
 
+from churnlab._estimator import check_is_fitted
 from churnlab.models._base import (
     LikelihoodModel,
     blockwise,

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, gammaln
-from sklearn.utils.validation import check_is_fitted
 
+from churnlab._estimator import check_is_fitted
 from churnlab._validation import as_float_array, fail
 from churnlab.models._base import LikelihoodModel, collapse_rows, read_weights, wsum
 

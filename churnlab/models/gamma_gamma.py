@@ -26,10 +26,9 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.special import digamma, gammaln
-from sklearn.utils.validation import check_is_fitted
+from scipy.special import digamma, gammaln, stdtr
 
+from churnlab._estimator import check_is_fitted
 from churnlab._validation import as_float_array, fail
 from churnlab.models._base import LikelihoodModel, read_columns, read_weights, wsum
 
@@ -109,7 +108,8 @@ def _t_test_pvalue(rho: float, n: float) -> float:
     if abs(rho) == 1:
         return 0.0
     t = rho * np.sqrt((n - 2) / (1 - rho**2))
-    return float(2 * stats.t.sf(abs(t), n - 2))
+    # Student's t survival function, as scipy.stats.t.sf computes it for finite t and n > 2
+    return float(2 * stdtr(n - 2, -abs(t)))
 
 
 def spend_frequency_correlation(

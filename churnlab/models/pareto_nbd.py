@@ -57,12 +57,13 @@ http://brucehardie.com/notes/028/
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
 from scipy.special import betainc, betaln, digamma, gammaln, roots_legendre
-from sklearn.utils.validation import check_is_fitted
 
+from churnlab._estimator import check_is_fitted
 from churnlab.models._base import (
     LikelihoodModel,
     blockwise,
@@ -114,7 +115,16 @@ PMF_MAX_TERMS = 200_000
 PMF_BLOCK = 64
 
 _EPS = np.finfo(float).eps
-_GL_NODES, _GL_WEIGHTS = roots_legendre(QUADRATURE_NODES)
+
+
+@cache
+def _gauss_legendre() -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights of the :data:`QUADRATURE_NODES`-point Gauss-Legendre rule on [-1, 1].
+
+    Computed on first use: ``roots_legendre`` imports scipy.linalg (0.05 s), which
+    ``import churnlab`` need not load.
+    """
+    return roots_legendre(QUADRATURE_NODES)
 
 
 # --------------------------------------------------------------------------------------------
@@ -239,8 +249,9 @@ def _quadrature(P, Q, eps0):
     y_R = np.where(f(Y) >= level, Y, crossing(peak.copy(), Y.copy(), True))
     y_L = np.where(f(zero) >= level, 0.0, crossing(zero, peak.copy(), False))
     h = (y_R - y_L) / QUADRATURE_PANELS
-    unit = (np.arange(QUADRATURE_PANELS)[:, None] + (1 + _GL_NODES[None, :]) / 2).ravel()
-    log_w = np.log(np.tile(_GL_WEIGHTS / 2, QUADRATURE_PANELS))
+    gl_nodes, gl_weights = _gauss_legendre()
+    unit = (np.arange(QUADRATURE_PANELS)[:, None] + (1 + gl_nodes[None, :]) / 2).ravel()
+    log_w = np.log(np.tile(gl_weights / 2, QUADRATURE_PANELS))
     log_e = log_e0[:, None] + y_L[:, None] + h[:, None] * unit[None, :]
     log_1pe = np.log1p(np.exp(log_e))
     with np.errstate(divide="ignore"):

@@ -160,9 +160,11 @@ def test_calibration_holdout_split(frames, sources, name, returns, source):
 @pytest.mark.parametrize(("name", "returns"), CASES)
 def test_make_churn_dataset(frames, sources, name, returns, source):
     _, cutoff, horizon, _ = DATASETS[name]
-    kwargs = {"quantity_col": "quantity", "returns": returns, "bgnbd": source == "parquet"}
+    # the random ties have no dropout process: the BG/NBD's a runs to 0 and its fit is refused
+    bgnbd = source == "parquet" and name != "ties"
+    kwargs = {"quantity_col": "quantity", "returns": returns, "bgnbd": bgnbd}
     want, want_warnings = expected(
-        frames, (name, returns, "churn", source == "parquet"), make_churn_dataset, cutoff, horizon,
+        frames, (name, returns, "churn", bgnbd), make_churn_dataset, cutoff, horizon,
         **kwargs,
     )  # fmt: skip
     (X, y), got_warnings = run(make_churn_dataset, sources[name][source], cutoff, horizon, **kwargs)
