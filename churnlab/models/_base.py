@@ -412,8 +412,14 @@ class LikelihoodModel(EstimatorMixin):
     _identification_hint: ClassVar[str] = ""
 
     def _fit_columns(
-        self, columns: dict[str, np.ndarray], weights: np.ndarray, time_unit: str | None = None
+        self,
+        columns: dict[str, np.ndarray],
+        weights: np.ndarray,
+        time_unit: str | None = None,
+        *,
+        collapsed: bool = False,
     ):
+        """Fit on checked columns; ``collapsed`` says the rows are distinct already."""
         integer = isinstance(self.max_iter, int | np.integer) and not isinstance(
             self.max_iter, bool
         )
@@ -422,7 +428,10 @@ class LikelihoodModel(EstimatorMixin):
         if isinstance(self.tol, bool) or not np.isfinite(self.tol) or self.tol <= 0:
             raise ValueError(f"tol must be a positive number, got {self.tol!r}")
         names = list(columns)
-        unique, w, _ = collapse_rows([columns[c] for c in names], weights)
+        if collapsed:
+            unique, w = [columns[c] for c in names], weights
+        else:
+            unique, w, _ = collapse_rows([columns[c] for c in names], weights)
         keep = w > 0
         distinct = {c: u[keep] for c, u in zip(names, unique, strict=True)}
         self._check_identifiable(distinct, w[keep])

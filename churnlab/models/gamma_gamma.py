@@ -30,7 +30,13 @@ from scipy.special import digamma, gammaln, stdtr
 
 from churnlab._estimator import check_is_fitted
 from churnlab._validation import as_float_array, fail
-from churnlab.models._base import LikelihoodModel, read_columns, read_weights, wsum
+from churnlab.models._base import (
+    LikelihoodModel,
+    collapse_rows,
+    read_columns,
+    read_weights,
+    wsum,
+)
 
 #: Correlation between frequency and average spend among repeat buyers above which the
 #: independence assumption of the Gamma-Gamma model is called into question: Cohen's (1988)
@@ -271,8 +277,10 @@ class GammaGamma(LikelihoodModel):
                 UserWarning,
                 stacklevel=2,
             )
-        x, m, w = x[repeat], m[repeat], w[repeat]
-        self._fit_columns({"frequency": x, "monetary_value": m}, w)
+        # the repeat buyers collapsed to distinct (x, zbar) rows once, for the fit and for the
+        # (weighted) independence check alike
+        (x, m), w, _ = collapse_rows([x[repeat], m[repeat]], w[repeat])
+        self._fit_columns({"frequency": x, "monetary_value": m}, w, collapsed=True)
         q = self.params_["q"]
         if q <= 1:
             warnings.warn(
