@@ -96,14 +96,24 @@ def gap_statistics(customer: np.ndarray, day: np.ndarray, n_customers: int):
     ([2, 0], [15.0, nan], [7.071, nan], [0.4714, nan])
     """
     customer = np.asarray(customer)
-    day = np.asarray(day, dtype=float)
+    day = np.asarray(day)
     same = customer[1:] == customer[:-1]
-    gap = (day[1:] - day[:-1])[same]
+    if day.dtype.kind == "i" and len(day) and max(-int(day.min()), int(day.max())) < 2**53:
+        # whole days: the integer differences are exactly those of the days as floats
+        gap = np.subtract(day[1:], day[:-1], dtype=np.int64)[same].astype(float)
+    else:
+        day = day.astype(float)
+        gap = (day[1:] - day[:-1])[same]
     owner = customer[1:][same]
+    del same
     count = np.bincount(owner, minlength=n_customers)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.bincount(owner, weights=gap, minlength=n_customers) / count
-        squares = np.bincount(owner, weights=(gap - mean[owner]) ** 2, minlength=n_customers)
+        deviation = mean[owner]
+        np.subtract(gap, deviation, out=deviation)
+        np.square(deviation, out=deviation)
+        squares = np.bincount(owner, weights=deviation, minlength=n_customers)
+        del deviation, gap, owner
         std = np.where(count >= 2, np.sqrt(squares / (count - 1)), np.nan)
         cv = std / mean
     mean = np.where(count >= 1, mean, np.nan)
