@@ -287,14 +287,16 @@ def make_churn_dataset(
     pre = table.purchases(
         returns=returns, end=cut_day, window=f"the history to {_day_to_date(cut_day)}"
     )
+    if len(pre) == 0:
+        raise ValueError(f"no purchase on or before cutoff={cutoff!r}: only returns")
     table = _label_rows(table, cut_day, label_end)
-    n_tx = np.bincount(pre.customer, minlength=len(table.ids))
-    index, present = _customers_at(n_tx, table.ids, customer_col, cutoff)
-    occasions = _occasions_at_cutoff(pre, quantity_col, present)
+    occasions = _occasions_at_cutoff(pre, quantity_col)
     del pre  # the purchase rows: everything else comes from the sorted occasions
-    feats = _transaction_features(occasions, n_tx[present], cut_day, unit, windows, trend_window)
+    present = occasions["present"]  # customer codes of the rows of the data set
+    index = pd.Index(table.ids[present], name=customer_col)
+    feats = _transaction_features(occasions, cut_day, unit, windows, trend_window)
     del occasions
-    X = pd.DataFrame(feats, index=index)
+    X = pd.DataFrame(feats, index=index, copy=False)  # the arrays are new: no copy
     X.attrs.update(
         cutoff=_day_to_date(cut_day),
         label_end=_day_to_date(label_end),
@@ -345,15 +347,6 @@ def _label_window(table, cutoff, horizon, h_days: int, data_end) -> tuple[int, i
     return cut_day, label_end
 
 
-def _customers_at(n_tx: np.ndarray, ids, customer_col: str, cutoff) -> tuple[pd.Index, np.ndarray]:
-    """The customers with a purchase by the cutoff (the rows of the data set) and their
-    customer codes, from the purchase rows of each customer code (``n_tx``)."""
-    present = np.flatnonzero(n_tx)
-    if len(present) == 0:
-        raise ValueError(f"no purchase on or before cutoff={cutoff!r}: only returns")
-    return pd.Index(ids[present], name=customer_col), present
-
-
 def _label_rows(table, cut_day: int, label_end: int):
     """The rows of ``table`` in the label window ``(cut_day, label_end]``, without the extra
     columns: all the labels need once the features have their rows, and far smaller."""
@@ -390,27 +383,22 @@ def _check_windows(windows, trend_window) -> tuple[int, ...]:
     return tuple(int(w) for w in windows)
 
 
-def _occasions_at_cutoff(pre: Purchases, quantity_col: str | None, present: np.ndarray) -> dict:
+def _occasions_at_cutoff(pre: Purchases, quantity_col: str | None) -> dict:
     """The purchase occasions before the cutoff and the per-customer sums of the rows.
 
     One sort of the purchase rows by customer then day (stable:
     :func:`churnlab.transactions.sorted_day_keys`) gives the occasions, sorted by customer then
     day, with the spend of each (the rows of a day summed in their order, as
-    :meth:`churnlab.transactions.Purchases.occasions` does), and the spend of each customer's
-    first purchase day (the rows of that day summed in their order, as
-    :func:`churnlab.rfm.summarise_purchases` does). Total spend and quantity are summed over
-    the rows in their order. Per-customer arrays follow ``present`` (the customer codes with
-    a purchase); occasions carry their customer's position in it (``code``).
+    :meth:`churnlab.transactions.Purchases.occasions` does), each customer's rows and the
+    spend of each customer's first purchase day (the rows of that day summed in their order,
+    as :func:`churnlab.rfm.summarise_purchases` does). Total spend and quantity are summed
+    over the rows in their order. ``present`` holds the customer codes with a purchase, in
+    order; per-customer arrays follow it and occasions carry their customer's position in it
+    (``code``). ``pre`` must hold at least one row.
     """
     customer, day = pre.customer, pre.day
     amount = np.zeros(len(day)) if pre.amount is None else pre.amount
-    n = len(present)
     n_ids = len(pre.ids)
-    total = np.bincount(customer, weights=amount, minlength=n_ids)[present]
-    quantity = None
-    if quantity_col:
-        quantity = np.bincount(customer, weights=pre.extra[quantity_col], minlength=n_ids)
-        quantity = quantity[present]
     key, order, span, low = sorted_day_keys(customer, day, n_ids)
     sorted_amount = amount[order]
     del order
@@ -427,8 +415,11 @@ def _occasions_at_cutoff(pre: Purchases, quantity_col: str | None, present: np.n
     first = np.empty(len(occ_customer), dtype=bool)  # the customer's first occasion
     first[0] = True
     np.not_equal(occ_customer[1:], occ_customer[:-1], out=first[1:])
+    first_occ = np.flatnonzero(first)  # one per customer with a purchase, in code order
+    present = occ_customer[first_occ].astype(np.int64)
     del occ_customer
-    first_occ = np.flatnonzero(first)  # one per customer of ``present``, in its order
+    n = len(present)
+    n_tx = np.add.reduceat(rows, first_occ).astype(np.int64)
     # spend on the first purchase day: the rows of each customer's first occasion, in order
     in_first = np.repeat(first, rows)
     first_amount = np.bincount(
@@ -436,11 +427,19 @@ def _occasions_at_cutoff(pre: Purchases, quantity_col: str | None, present: np.n
     )
     del in_first, sorted_amount, rows
     code = np.cumsum(first, dtype=np.int64 if n > np.iinfo(np.int32).max else np.int32) - 1
+    del first
+    total = np.bincount(customer, weights=amount, minlength=n_ids)[present]
+    quantity = None
+    if quantity_col:
+        quantity = np.bincount(customer, weights=pre.extra[quantity_col], minlength=n_ids)
+        quantity = quantity[present]
     return {
+        "present": present,
         "code": code,
         "day": occ_day,
         "amount": occ_amount,
         "first_occ": first_occ,
+        "n_tx": n_tx,
         "total": total,
         "first_amount": first_amount,
         "quantity": quantity,
@@ -449,7 +448,6 @@ def _occasions_at_cutoff(pre: Purchases, quantity_col: str | None, present: np.n
 
 def _transaction_features(
     occasions: dict,
-    n_tx: np.ndarray,
     cut_day: int,
     unit: float,
     windows: tuple[int, ...],
@@ -507,8 +505,8 @@ def _transaction_features(
         total > 0, (recent - earlier) / np.maximum(total, 1), 0.0
     )
 
-    spend = occasions["total"]
-    out["n_transactions"] = n_tx.astype(np.int64)
+    spend, n_tx = occasions["total"], occasions["n_tx"]
+    out["n_transactions"] = n_tx
     out["total_spend"] = spend
     out["avg_basket_value"] = spend / n_tx
     if occasions["quantity"] is not None:
