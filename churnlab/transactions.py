@@ -38,6 +38,7 @@ import pandas as pd
 from churnlab._validation import (
     MAX_ROWS_SHOWN,
     as_timestamp,
+    calendar_days,
     check_customer_ids,
     date_zone,
     epoch_day,
@@ -255,7 +256,7 @@ def read_transactions(
     check_customer_ids(frame[customer_col], customer_col)
     dates = parse_dates(frame, date_col, date_format=date_format, tz=tz)
     zone = str(tz) if tz is not None else date_zone(frame[date_col])
-    day = _epoch_days(dates.to_numpy())
+    day = calendar_days(dates.to_numpy())
     del dates
     codes, ids = _customer_codes(frame[customer_col])
     amount = _numbers(frame, amount_col) if amount_col is not None else None
@@ -270,19 +271,6 @@ def read_transactions(
         date_col=date_col,
         amount_col=amount_col,
     )
-
-
-def _epoch_days(values: np.ndarray) -> np.ndarray:
-    """Calendar day (days since 1970-01-01, int64) of naive datetime64 values.
-
-    Floor division of the counts since the epoch, as the cast to ``datetime64[D]`` rounds
-    (towards the past), in one pass instead of numpy's slower datetime cast.
-    """
-    unit, count = np.datetime_data(values.dtype)
-    per_day = {"ns": 86_400_000_000_000, "us": 86_400_000_000, "ms": 86_400_000, "s": 86_400}
-    if unit not in per_day or count != 1:
-        return values.astype("datetime64[D]").view(np.int64)
-    return values.view(np.int64) // per_day[unit]
 
 
 # --- the purchase definition --------------------------------------------------------------

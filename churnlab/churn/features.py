@@ -408,7 +408,7 @@ def _occasions_at_cutoff(pre: Purchases, quantity_col: str | None) -> dict:
     np.subtract(starts[1:], starts[:-1], out=rows[:-1])
     rows[-1] = len(key) - starts[-1]
     occ_day = key[starts]  # the occasion's key, then its day (same integer type as the keys)
-    del key, starts
+    del key
     occ_customer = occ_day // span
     np.remainder(occ_day, span, out=occ_day)
     occ_day += low
@@ -419,14 +419,16 @@ def _occasions_at_cutoff(pre: Purchases, quantity_col: str | None) -> dict:
     present = occ_customer[first_occ].astype(np.int64)
     del occ_customer
     n = len(present)
-    n_tx = np.add.reduceat(rows, first_occ).astype(np.int64)
+    n_tx = np.diff(starts[first_occ], append=len(sorted_amount))  # rows of each customer
+    del starts
     # spend on the first purchase day: the rows of each customer's first occasion, in order
     in_first = np.repeat(first, rows)
     first_amount = np.bincount(
         np.repeat(np.arange(n), rows[first_occ]), weights=sorted_amount[in_first], minlength=n
     )
     del in_first, sorted_amount, rows
-    code = np.cumsum(first, dtype=np.int64 if n > np.iinfo(np.int32).max else np.int32) - 1
+    code = np.cumsum(first, dtype=np.int64)  # int64: np.bincount would convert int32
+    code -= 1
     del first
     total = np.bincount(customer, weights=amount, minlength=n_ids)[present]
     quantity = None
@@ -487,10 +489,12 @@ def _transaction_features(
 
     # occasions less than t days before the cutoff (age = cut_day - day < t), largest t first
     counts, spends = {}, {}
-    for t in sorted({*windows, trend_window, 2 * trend_window}, reverse=True):
+    thresholds = sorted({*windows, trend_window, 2 * trend_window}, reverse=True)
+    for i, t in enumerate(thresholds):
         inside = d_day > cut_day - t
         if not inside.all():
-            code, d_day, d_amount = code[inside], d_day[inside], d_amount[inside]
+            code, d_amount = code[inside], d_amount[inside]
+            d_day = d_day[inside] if i + 1 < len(thresholds) else d_day[:0]
         counts[t] = np.bincount(code, minlength=n)
         if t in windows:
             spends[t] = np.bincount(code, weights=d_amount, minlength=n)
