@@ -191,8 +191,8 @@ def main() -> int:
     ]
     print(_measure.format_table(rows, columns))
     print(f"memory: {rows[0]['method']}")
-    for row in rows:
-        print(f"  {row['implementation']}: churnlab from {row['churnlab']}")
+    for name, path in {row["implementation"]: row["churnlab"] for row in rows}.items():
+        print(f"{name}: churnlab imported from {path}")
     # exit status 1 when a requirement fails, as the other benchmark scripts do
     largest = max(n for n, _ in sizes)
     ok = True
