@@ -110,14 +110,21 @@ def emit(record: dict[str, Any]) -> None:
     print(MARKER + json.dumps(record), flush=True)
 
 
-def run_child(script: str, argv: Sequence[str], timeout: float = 3600) -> dict[str, Any]:
-    """Run ``python script *argv`` in a fresh process and return the record it emitted."""
+def run_child(
+    script: str, argv: Sequence[str], timeout: float = 3600, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run ``python script *argv`` in a fresh process and return the record it emitted.
+
+    ``env`` replaces the child's environment (e.g. a ``PYTHONPATH`` that selects another
+    churnlab); by default it inherits this process's.
+    """
     proc = subprocess.run(
         [sys.executable, script, *argv],
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
+        env=env,
     )
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith(MARKER):

@@ -198,7 +198,7 @@ def parse_dates(
         )
         fail(column, "values that cannot be parsed as dates", frame, bad, hint)
     parsed = _wall_clock(parsed, tz)
-    day = parsed.to_numpy().astype("datetime64[D]")
+    day = calendar_days(parsed.to_numpy()).view("datetime64[D]")
     out = (day < EARLIEST_DATE) | (day > LATEST_DATE) | np.isin(day, SENTINEL_DATES)
     out &= ~missing
     if out.any():
@@ -212,6 +212,28 @@ def parse_dates(
             "Remove or correct these rows, or convert the column from its real unit first.",
         )
     return parsed.astype("datetime64[ns]")
+
+
+def calendar_days(values: np.ndarray) -> np.ndarray:
+    """Calendar day (days since 1970-01-01, int64) of naive datetime64 values.
+
+    The same as ``values.astype("datetime64[D]").view(np.int64)`` (days round towards the
+    past, NaT stays NaT), by one floor division of the counts since the epoch instead of
+    numpy's several times slower datetime cast.
+
+    >>> calendar_days(np.array(["1969-12-31T23:00", "1970-01-02T01:00"], "datetime64[ns]"))
+    array([-1,  1])
+    """
+    unit, count = np.datetime_data(values.dtype)
+    per_day = {"ns": 86_400_000_000_000, "us": 86_400_000_000, "ms": 86_400_000, "s": 86_400}
+    if unit not in per_day or count != 1:
+        return values.astype("datetime64[D]").view(np.int64)
+    counts = values.view(np.int64)
+    days = counts // per_day[unit]
+    nat = counts == np.iinfo(np.int64).min
+    if nat.any():
+        days[nat] = np.iinfo(np.int64).min
+    return days
 
 
 def _parse_text_dates(values: pd.Series, column: str, date_format, tz) -> pd.Series:

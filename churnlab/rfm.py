@@ -84,17 +84,51 @@ def summarise_purchases(
     total = np.bincount(customer, weights=amount, minlength=n_customers)
     on_first = day == first_day[customer]
     first_amount = np.bincount(customer[on_first], weights=amount[on_first], minlength=n_customers)
+    out = rfm_columns(n_days, first_day, last_day, total, first_amount, end_day, unit)
+    return {"has": has, **out, "first_day": first_day}
+
+
+def rfm_columns(
+    n_days: np.ndarray,
+    first_day: np.ndarray,
+    last_day: np.ndarray,
+    total: np.ndarray,
+    first_amount: np.ndarray,
+    end_day: int,
+    unit: float,
+) -> dict[str, np.ndarray]:
+    """frequency / recency / T / monetary value from per-customer purchase-day aggregates.
+
+    The RFM arithmetic of :func:`summarise_purchases`, for callers that already hold the
+    aggregates (the churn features derive them from sorted purchase occasions).
+
+    Parameters
+    ----------
+    n_days : int array
+        Purchase days (occasions) of each customer.
+    first_day, last_day : int array
+        The customer's first and last purchase day (days since 1970-01-01).
+    total, first_amount : float array
+        The customer's total spend and spend on the first purchase day.
+    end_day : int
+        The last day observed.
+    unit : float
+        The time unit in days.
+
+    Returns
+    -------
+    dict
+        ``frequency``, ``recency``, ``T`` and ``monetary_value`` arrays.
+    """
     frequency = np.maximum(n_days - 1, 0)
     # amounts are never negative (the returns policy), so the difference is >= 0 up to rounding
     repeat_spend = np.maximum(total - first_amount, 0.0)
     monetary = np.where(frequency > 0, repeat_spend / np.maximum(frequency, 1), 0.0)
     return {
-        "has": has,
         "frequency": frequency,
         "recency": (last_day - first_day) / unit,
         "T": (end_day - first_day) / unit,
         "monetary_value": monetary,
-        "first_day": first_day,
     }
 
 

@@ -96,14 +96,23 @@ def gap_statistics(customer: np.ndarray, day: np.ndarray, n_customers: int):
     ([2, 0], [15.0, nan], [7.071, nan], [0.4714, nan])
     """
     customer = np.asarray(customer)
-    day = np.asarray(day, dtype=float)
-    same = customer[1:] == customer[:-1]
-    gap = (day[1:] - day[:-1])[same]
-    owner = customer[1:][same]
+    day = np.asarray(day)
+    # every pair of consecutive entries, in place; the pairs that straddle two customers
+    # (``cut``) weigh 0, which leaves each customer's sums exactly as over its own gaps
+    owner = customer[1:]
+    cut = np.flatnonzero(owner != customer[:-1])
+    gap = np.subtract(day[1:], day[:-1], dtype=float)
+    gap[cut] = 0.0
     count = np.bincount(owner, minlength=n_customers)
+    count -= np.bincount(owner[cut], minlength=n_customers)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.bincount(owner, weights=gap, minlength=n_customers) / count
-        squares = np.bincount(owner, weights=(gap - mean[owner]) ** 2, minlength=n_customers)
+        deviation = mean[owner]
+        np.subtract(gap, deviation, out=deviation)
+        np.square(deviation, out=deviation)
+        deviation[cut] = 0.0
+        squares = np.bincount(owner, weights=deviation, minlength=n_customers)
+        del deviation, gap
         std = np.where(count >= 2, np.sqrt(squares / (count - 1)), np.nan)
         cv = std / mean
     mean = np.where(count >= 1, mean, np.nan)

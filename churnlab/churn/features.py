@@ -5,8 +5,9 @@ A churn data set is a snapshot: everything known about each customer on the ``cu
 Features are computed from transactions on or before the cutoff only, so adding, removing or
 changing any transaction after the cutoff leaves the features unchanged (tested).
 
-Everything is vectorised: one sort of the pre-cutoff transactions, then ``np.bincount`` and
-``np.add.reduceat`` per feature. There is no per-customer Python code.
+Everything is vectorised: one sort of the pre-cutoff purchase rows by customer then day gives
+the purchase occasions, and every feature comes from them or from ``np.bincount`` over the rows.
+There is no per-customer Python code.
 
 References
 ----------
@@ -16,6 +17,7 @@ alternative to the Pareto/NBD model. *Marketing Science* 24(2), 275-284. (BG/NBD
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import warnings
 from numbers import Real
@@ -27,9 +29,15 @@ from churnlab._validation import (
     fail,
     require_dataframe,
 )
-from churnlab.rfm import summarise_purchases, unit_days
+from churnlab.rfm import rfm_columns, unit_days
 from churnlab.stats import gap_statistics
-from churnlab.transactions import DEFAULT_RETURNS, Purchases, read_transactions
+from churnlab.transactions import (
+    DEFAULT_RETURNS,
+    Purchases,
+    read_transactions,
+    run_starts,
+    sorted_day_keys,
+)
 
 #: Default look-back windows, in days, for the "purchases / spend in the last N days" features.
 DEFAULT_WINDOWS: tuple[int, ...] = (30, 90, 180)
@@ -279,23 +287,16 @@ def make_churn_dataset(
     pre = table.purchases(
         returns=returns, end=cut_day, window=f"the history to {_day_to_date(cut_day)}"
     )
-    index, position = _customers_at(pre, table.ids, customer_col, cutoff)
-    code = position[pre.customer]
-    quantity = pre.extra[quantity_col] if quantity_col else None
-    occasions = Purchases(index, code, pre.day, pre.amount).occasions()
-    feats = _transaction_features(
-        code,
-        pre.day,
-        pre.amount,
-        occasions,
-        quantity,
-        len(index),
-        cut_day,
-        unit,
-        windows,
-        trend_window,
-    )
-    X = pd.DataFrame(feats, index=index)
+    if len(pre) == 0:
+        raise ValueError(f"no purchase on or before cutoff={cutoff!r}: only returns")
+    table = _label_rows(table, cut_day, label_end)
+    occasions = _occasions_at_cutoff(pre, quantity_col)
+    del pre  # the purchase rows: everything else comes from the sorted occasions
+    present = occasions["present"]  # customer codes of the rows of the data set
+    index = pd.Index(table.ids[present], name=customer_col)
+    feats = _transaction_features(occasions, cut_day, unit, windows, trend_window)
+    del occasions
+    X = pd.DataFrame(feats, index=index, copy=False)  # the arrays are new: no copy
     X.attrs.update(
         cutoff=_day_to_date(cut_day),
         label_end=_day_to_date(label_end),
@@ -306,7 +307,7 @@ def make_churn_dataset(
         rfm = X[["frequency", "recency", "tenure"]].rename(columns={"tenure": "T"})
         rfm.attrs["time_unit"] = time_unit
         _add_bgnbd(X, rfm, h_days / unit)
-    y = _labels(table, returns, cut_day, label_end, index, position)
+    y = _labels(table, returns, cut_day, label_end, index, present)
     if attributes is not None:
         X = _join_attributes(X, attributes, customer_col)
     return X, y
@@ -346,27 +347,28 @@ def _label_window(table, cutoff, horizon, h_days: int, data_end) -> tuple[int, i
     return cut_day, label_end
 
 
-def _customers_at(pre, ids, customer_col: str, cutoff) -> tuple[pd.Index, np.ndarray]:
-    """The customers with a purchase by the cutoff (the rows of the data set), and each
-    customer code's row (-1 for customers not yet seen)."""
-    present = np.flatnonzero(np.bincount(pre.customer, minlength=len(ids)))
-    if len(present) == 0:
-        raise ValueError(f"no purchase on or before cutoff={cutoff!r}: only returns")
-    position = np.full(len(ids), -1, dtype=np.int64)
-    position[present] = np.arange(len(present))
-    return pd.Index(ids[present], name=customer_col), position
+def _label_rows(table, cut_day: int, label_end: int):
+    """The rows of ``table`` in the label window ``(cut_day, label_end]``, without the extra
+    columns: all the labels need once the features have their rows, and far smaller."""
+    day = table.day
+    keep = day > cut_day
+    keep &= day <= label_end
+    amount = None if table.amount is None else table.amount[keep]
+    return dataclasses.replace(
+        table, customer=table.customer[keep], day=day[keep], amount=amount, extra={}
+    )
 
 
-def _labels(table, returns: str, cut_day: int, label_end: int, index, position) -> pd.Series:
-    """``churned``: 1 for the customers of ``index`` without a purchase in the label window."""
+def _labels(table, returns: str, cut_day: int, label_end: int, index, present) -> pd.Series:
+    """``churned``: 1 for the customers of ``index`` (codes ``present``) without a purchase in
+    the label window."""
     post = table.purchases(
         returns=returns,
         start=cut_day + 1,
         end=label_end,
         window=f"the label window {_day_to_date(cut_day + 1)} to {_day_to_date(label_end)}",
     )
-    later = position[post.customer]
-    bought = np.bincount(later[later >= 0], minlength=len(index)) > 0
+    bought = np.bincount(post.customer, minlength=len(table.ids))[present] > 0
     return pd.Series((~bought).astype(np.int64), index=index, name=LABEL_NAME)
 
 
@@ -381,13 +383,73 @@ def _check_windows(windows, trend_window) -> tuple[int, ...]:
     return tuple(int(w) for w in windows)
 
 
+def _occasions_at_cutoff(pre: Purchases, quantity_col: str | None) -> dict:
+    """The purchase occasions before the cutoff and the per-customer sums of the rows.
+
+    One sort of the purchase rows by customer then day (stable:
+    :func:`churnlab.transactions.sorted_day_keys`) gives the occasions, sorted by customer then
+    day, with the spend of each (the rows of a day summed in their order, as
+    :meth:`churnlab.transactions.Purchases.occasions` does), each customer's rows and the
+    spend of each customer's first purchase day (the rows of that day summed in their order,
+    as :func:`churnlab.rfm.summarise_purchases` does). Total spend and quantity are summed
+    over the rows in their order. ``present`` holds the customer codes with a purchase, in
+    order; per-customer arrays follow it and occasions carry their customer's position in it
+    (``code``). ``pre`` must hold at least one row.
+    """
+    customer, day = pre.customer, pre.day
+    amount = np.zeros(len(day)) if pre.amount is None else pre.amount
+    n_ids = len(pre.ids)
+    key, order, span, low = sorted_day_keys(customer, day, n_ids)
+    sorted_amount = amount[order]
+    del order
+    starts = run_starts(key)
+    occ_amount = np.add.reduceat(sorted_amount, starts)
+    rows = np.empty(len(starts), dtype=np.int64 if len(key) > np.iinfo(np.int32).max else np.int32)
+    np.subtract(starts[1:], starts[:-1], out=rows[:-1])
+    rows[-1] = len(key) - starts[-1]
+    occ_day = key[starts]  # the occasion's key, then its day (same integer type as the keys)
+    del key
+    occ_customer = occ_day // span
+    np.remainder(occ_day, span, out=occ_day)
+    occ_day += low
+    first = np.empty(len(occ_customer), dtype=bool)  # the customer's first occasion
+    first[0] = True
+    np.not_equal(occ_customer[1:], occ_customer[:-1], out=first[1:])
+    first_occ = np.flatnonzero(first)  # one per customer with a purchase, in code order
+    present = occ_customer[first_occ].astype(np.int64)
+    del occ_customer
+    n = len(present)
+    n_tx = np.diff(starts[first_occ], append=len(sorted_amount))  # rows of each customer
+    del starts
+    # spend on the first purchase day: the rows of each customer's first occasion, in order
+    in_first = np.repeat(first, rows)
+    first_amount = np.bincount(
+        np.repeat(np.arange(n), rows[first_occ]), weights=sorted_amount[in_first], minlength=n
+    )
+    del in_first, sorted_amount, rows
+    code = np.cumsum(first, dtype=np.int64)  # int64: np.bincount would convert int32
+    code -= 1
+    del first
+    total = np.bincount(customer, weights=amount, minlength=n_ids)[present]
+    quantity = None
+    if quantity_col:
+        quantity = np.bincount(customer, weights=pre.extra[quantity_col], minlength=n_ids)
+        quantity = quantity[present]
+    return {
+        "present": present,
+        "code": code,
+        "day": occ_day,
+        "amount": occ_amount,
+        "first_occ": first_occ,
+        "n_tx": n_tx,
+        "total": total,
+        "first_amount": first_amount,
+        "quantity": quantity,
+    }
+
+
 def _transaction_features(
-    code: np.ndarray,
-    day: np.ndarray,
-    amount: np.ndarray,
-    occasions: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    quantity: np.ndarray | None,
-    n: int,
+    occasions: dict,
     cut_day: int,
     unit: float,
     windows: tuple[int, ...],
@@ -395,17 +457,21 @@ def _transaction_features(
 ) -> dict[str, np.ndarray]:
     """Per-customer features from the pre-cutoff purchase occasions.
 
-    ``code``, ``day``, ``amount`` and ``quantity`` are per purchase row; ``occasions`` are
-    the same rows collapsed to (customer, day, amount, rows), sorted by customer then day
-    (:meth:`churnlab.transactions.Purchases.occasions`). The RFM part is
-    :func:`churnlab.rfm.summarise_purchases`, as in :func:`churnlab.rfm_summary`.
+    ``occasions`` comes from :func:`_occasions_at_cutoff`: the occasions sorted by customer
+    then day, and per-customer sums of the rows. The RFM part is
+    :func:`churnlab.rfm.rfm_columns`, the arithmetic of :func:`churnlab.rfm_summary`.
+    Windows are nested (every window's occasions are a suffix of each customer's), so each
+    window counts and sums the occasions of the next larger one that fall inside it.
     """
-    d_code, d_day, d_amount, _ = occasions
-    n_days = np.bincount(d_code, minlength=n)
-    last_day = d_day[np.cumsum(n_days) - 1]
-    rfm = summarise_purchases(code, day, amount, n, cut_day, unit, occasions=occasions)
-    n_tx = np.bincount(code, minlength=n).astype(np.int64)
-    spend = np.bincount(code, weights=amount, minlength=n)
+    code, d_day, d_amount = occasions["code"], occasions["day"], occasions["amount"]
+    first_occ = occasions["first_occ"]
+    n = len(first_occ)
+    n_days = np.diff(np.r_[first_occ, len(code)])
+    first_day = d_day[first_occ]
+    last_day = d_day[first_occ + n_days - 1]
+    rfm = rfm_columns(
+        n_days, first_day, last_day, occasions["total"], occasions["first_amount"], cut_day, unit
+    )
     out: dict[str, np.ndarray] = {
         "frequency": rfm["frequency"].astype(np.int64),
         "recency": rfm["recency"],
@@ -416,28 +482,39 @@ def _transaction_features(
 
     # Inter-purchase times between consecutive purchase days of the same customer, as
     # churnlab.stats.gap_statistics defines them (sample standard deviation); 0 where undefined.
-    _, mean, std, cv = gap_statistics(d_code, d_day, n)
+    _, mean, std, cv = gap_statistics(code, d_day, n)
     out["ipt_mean"] = np.nan_to_num(mean / unit, nan=0.0)
     out["ipt_std"] = np.nan_to_num(std / unit, nan=0.0)
     out["ipt_cv"] = np.nan_to_num(cv, nan=0.0)
 
-    age = cut_day - d_day  # days before the cutoff (0 = on the cutoff)
+    # occasions less than t days before the cutoff (age = cut_day - day < t), largest t first
+    counts, spends = {}, {}
+    thresholds = sorted({*windows, trend_window, 2 * trend_window}, reverse=True)
+    for i, t in enumerate(thresholds):
+        inside = d_day > cut_day - t
+        if not inside.all():
+            code, d_amount = code[inside], d_amount[inside]
+            d_day = d_day[inside] if i + 1 < len(thresholds) else d_day[:0]
+        counts[t] = np.bincount(code, minlength=n)
+        if t in windows:
+            spends[t] = np.bincount(code, weights=d_amount, minlength=n)
+    del code, d_day, d_amount
     for w in windows:
-        inside = age < w
-        out[f"purchases_{w}d"] = np.bincount(d_code[inside], minlength=n).astype(np.int64)
-        out[f"spend_{w}d"] = np.bincount(d_code[inside], weights=d_amount[inside], minlength=n)
-    recent = np.bincount(d_code[age < trend_window], minlength=n)
-    earlier = np.bincount(d_code[(age >= trend_window) & (age < 2 * trend_window)], minlength=n)
+        out[f"purchases_{w}d"] = counts[w].astype(np.int64)
+        out[f"spend_{w}d"] = spends[w]
+    recent = counts[trend_window]
+    earlier = counts[2 * trend_window] - recent
     total = recent + earlier
     out[f"trend_{trend_window}d"] = np.where(
         total > 0, (recent - earlier) / np.maximum(total, 1), 0.0
     )
 
+    spend, n_tx = occasions["total"], occasions["n_tx"]
     out["n_transactions"] = n_tx
     out["total_spend"] = spend
     out["avg_basket_value"] = spend / n_tx
-    if quantity is not None:
-        out["avg_quantity"] = np.bincount(code, weights=quantity, minlength=n) / n_tx
+    if occasions["quantity"] is not None:
+        out["avg_quantity"] = occasions["quantity"] / n_tx
     return out
 
 
