@@ -157,7 +157,7 @@ def make_churn_dataset(
     *,
     customer_col: str = "customer_id",
     date_col: str = "date",
-    amount_col: str = "amount",
+    amount_col: str | None = "amount",
     quantity_col: str | None = None,
     time_unit: str = "W",
     windows: tuple[int, ...] = DEFAULT_WINDOWS,
@@ -192,7 +192,9 @@ def make_churn_dataset(
         Length of the label window: ``"39W"``, ``"90D"``, a ``pd.Timedelta``, or a number of
         periods of ``time_unit``. Whole days, positive.
     customer_col, date_col, amount_col : str
-        Column names.
+        Column names. ``amount_col=None`` for data without amounts: every transaction is a
+        purchase and the spend features (``monetary_value``, ``spend_<N>d``, ``total_spend``,
+        ``avg_basket_value``) are left out rather than shown as zeros.
     quantity_col : str, optional
         Column of units per transaction; adds ``avg_quantity``.
     time_unit : {'W', 'D', 'M'}
@@ -268,7 +270,8 @@ def make_churn_dataset(
     if engine_options is not None or not isinstance(transactions, pd.DataFrame):
         from churnlab.engines import dispatch  # files, relations, Polars, Arrow, Spark
 
-        return dispatch(make_churn_dataset, locals())
+        X, y = dispatch(make_churn_dataset, locals())
+        return (_without_spend(X, windows) if amount_col is None else X), y
     unit = unit_days(time_unit)
     h_days = horizon_days(horizon, time_unit)
     windows = _check_windows(windows, trend_window)
@@ -310,7 +313,15 @@ def make_churn_dataset(
     y = _labels(table, returns, cut_day, label_end, index, present)
     if attributes is not None:
         X = _join_attributes(X, attributes, customer_col)
+    if amount_col is None:
+        X = _without_spend(X, windows)
     return X, y
+
+
+def _without_spend(X: pd.DataFrame, windows) -> pd.DataFrame:
+    """The features without the spend columns, for transactions that carry no amount."""
+    spend = ["monetary_value", *(f"spend_{w}d" for w in windows), "total_spend"]
+    return X.drop(columns=[c for c in [*spend, "avg_basket_value"] if c in X.columns])
 
 
 def _label_window(table, cutoff, horizon, h_days: int, data_end) -> tuple[int, int]:

@@ -269,3 +269,21 @@ def test_bgnbd_features_refused_with_the_way_out_when_the_model_is_not_identifie
         make_churn_dataset(tx, "2024-03-31", "4W")
     X, _ = make_churn_dataset(tx, "2024-03-31", "4W", bgnbd=False)
     assert "p_alive" not in X and len(X) == 50
+
+
+@pytest.mark.parametrize("as_file", [False, True])
+def test_without_amounts_the_spend_features_are_left_out(cdnow, as_file, tmp_path):
+    # purchases only (no amount column): every other feature and the labels are those of
+    # the same transactions with amounts; spend features are absent, not zeros
+    kwargs = {"cutoff": "1997-09-30", "horizon": "26W", "bgnbd": False}
+    X, y = make_churn_dataset(cdnow, **kwargs)
+    bare = cdnow.drop(columns="amount")
+    if as_file:  # the DuckDB path
+        bare.to_parquet(tmp_path / "tx.parquet")
+        bare = str(tmp_path / "tx.parquet")
+    X0, y0 = make_churn_dataset(bare, amount_col=None, **kwargs)
+    spend = {"monetary_value", "spend_30d", "spend_90d", "spend_180d", "total_spend"}
+    assert set(X.columns) - set(X0.columns) == spend | {"avg_basket_value"}
+    pd.testing.assert_frame_equal(X0, X[X0.columns])
+    pd.testing.assert_series_equal(y0, y)
+    assert X0.attrs == X.attrs
