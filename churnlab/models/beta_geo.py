@@ -534,7 +534,7 @@ class BetaGeo(LikelihoodModel):
     # -- likelihood ----------------------------------------------------------------------
     def _prepare(self, columns, weights) -> _Prepared:
         x, t_x, T = columns["frequency"], columns["recency"], columns["T"]
-        x_values, pos = np.unique(x, return_inverse=True)
+        pos, x_values = pd.factorize(x, sort=True)  # distinct frequencies, sorted, by hashing
         w_by_x = np.bincount(pos, weights=weights, minlength=len(x_values))
         zero = x == 0
         codes, ages = pd.factorize(np.concatenate([T, t_x[~zero]]))
