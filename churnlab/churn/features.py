@@ -270,8 +270,10 @@ def make_churn_dataset(
     if engine_options is not None or not isinstance(transactions, pd.DataFrame):
         from churnlab.engines import dispatch  # files, relations, Polars, Arrow, Spark
 
-        X, y = dispatch(make_churn_dataset, locals())
-        return (_without_spend(X, windows) if amount_col is None else X), y
+        result = dispatch(make_churn_dataset, locals())
+        if amount_col is None:  # the engines' frames carry zero spend columns: leave them out
+            return _without_spend(result[0], windows), result[1]
+        return result
     unit = unit_days(time_unit)
     h_days = horizon_days(horizon, time_unit)
     windows = _check_windows(windows, trend_window)
