@@ -6,7 +6,8 @@
   ``n_unique_``);
 * the optimizer: :func:`scipy.optimize.minimize` (L-BFGS-B) on the logarithms of the
   parameters, with the model's exact analytic gradient; a fit on more than
-  :data:`LARGE_FIT_ROWS` distinct rows starts from a pilot fit on a sample of them;
+  :data:`LARGE_FIT_ROWS` distinct rows starts from a pilot fit on a sample of them and, for
+  a model with an analytic Hessian, goes on by Newton's method (``_newton``);
 * standard errors from the Hessian of the log-likelihood on the log scale (central
   differences of the analytic gradient, or for a large fit the model's analytic Hessian
   where it has one: ``_hessian``), carried back to the natural scale by the delta
