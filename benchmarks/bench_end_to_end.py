@@ -51,11 +51,8 @@ checks pass, 1 otherwise.
 from __future__ import annotations
 
 import argparse
-import ctypes
-import gc
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -236,29 +233,11 @@ def ensure_data(folder: Path, n_transactions: int, n_customers: int, seed: int) 
 
 
 # --- the child: the pipeline, stage by stage ----------------------------------------------
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as handle:
-        return int(re.search(rf"^{field}:\s+(\d+) kB", handle.read(), re.MULTILINE).group(1))
-
-
-def _release_and_reset() -> bool:
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-    except OSError:
-        return False
-    return True
-
-
 def _stage(name: str, call, describe, records: list) -> object:
     """Run one stage; append and print its wall / CPU seconds, peak RSS and result sizes."""
-    reset = _release_and_reset()
-    rss_before = _status_kib("VmRSS")
+    _measure._release_free_memory()
+    reset = _measure._reset_peak()
+    rss_before = _measure._status_kib("VmRSS")
     start, cpu = time.perf_counter(), time.process_time()
     result = call()
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -267,8 +246,8 @@ def _stage(name: str, call, describe, records: list) -> object:
         "wall_s": wall,
         "cpu_s": cpu,
         "rss_before_mb": rss_before / 1024,
-        "peak_mb": _status_kib("VmHWM") / 1024,
-        "rss_after_mb": _status_kib("VmRSS") / 1024,
+        "peak_mb": _measure._status_kib("VmHWM") / 1024,
+        "rss_after_mb": _measure._status_kib("VmRSS") / 1024,
         "peak_reset": reset,
         "load": os.getloadavg()[0],
     }
@@ -302,8 +281,8 @@ def child(args: argparse.Namespace) -> None:
             "wall_s": time.perf_counter() - start,
             "cpu_s": time.process_time() - cpu,
             "rss_before_mb": None,
-            "peak_mb": _status_kib("VmHWM") / 1024,
-            "rss_after_mb": _status_kib("VmRSS") / 1024,
+            "peak_mb": _measure._status_kib("VmHWM") / 1024,
+            "rss_after_mb": _measure._status_kib("VmRSS") / 1024,
             "load": os.getloadavg()[0],
         }
     ]

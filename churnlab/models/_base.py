@@ -116,6 +116,12 @@ def blockwise(function, *columns: np.ndarray, rows: int | None = None) -> np.nda
     return out
 
 
+def _on_log_scale(params: np.ndarray, gradient: np.ndarray, hessian: np.ndarray) -> np.ndarray:
+    """The Hessian in the log-parameters from the gradient and Hessian in ``params`` (chain
+    rule: ``p_i p_j H_ij + [i = j] p_i g_i``)."""
+    return params[:, None] * hessian * params[None, :] + np.diag(params * gradient)
+
+
 def wsum(weights: np.ndarray, values: np.ndarray) -> float:
     """Weighted sum ``sum(weights * values)``.
 
@@ -451,8 +457,7 @@ class LikelihoodModel(EstimatorMixin):
         with threadpool_limits(limits=1, user_api="blas"):
             if self.initial_params is None and large:
                 theta0 = self._pilot(distinct, w[keep], theta0, bounds)
-                if type(self)._hessian is not LikelihoodModel._hessian:
-                    result = self._newton(prep, total, theta0)
+                result = self._newton(prep, total, theta0)
             if result is None:
                 result = self._maximise(prep, total, theta0, bounds, self.tol)
         name = type(self).__name__
@@ -479,11 +484,15 @@ class LikelihoodModel(EstimatorMixin):
                 f"exp(+-{LOG_PARAM_BOUND:g}) of the optimizer ({estimate}); the likelihood has "
                 f"no maximum at finite values. {self._identification_hint}".rstrip()
             )
+        ll, _ = self._loglik(np.exp(theta), prep, gradient=False)
         with threadpool_limits(limits=1, user_api="blas"):
             covariance = self._covariance(
-                theta, prep, analytic=large, hessian=getattr(result, "log_hessian", None)
+                theta,
+                prep,
+                ll,
+                analytic=large,
+                hessian=getattr(result, "log_hessian", None),
             )
-        ll, _ = self._loglik(np.exp(theta), prep, gradient=False)
         self.params_ = pd.Series(np.exp(theta), index=list(self._param_names), name="estimate")
         self.log_likelihood_ = float(ll)
         # always True on a fitted model: a fit that does not converge raises ConvergenceError
@@ -529,14 +538,18 @@ class LikelihoodModel(EstimatorMixin):
 
         def evaluate(theta):
             params = np.exp(theta)
-            ll, grad = self._loglik(params, prep)
             hessian = self._hessian(params, prep)
-            log_hessian = params[:, None] * hessian * params[None, :] + np.diag(params * grad)
-            return ll, grad * params, log_hessian
+            if hessian is None:
+                return None
+            ll, grad = self._loglik(params, prep)
+            return ll, grad * params, _on_log_scale(params, grad, hessian)
 
         theta = np.asarray(theta0, dtype=float)
         with np.errstate(all="ignore"):
-            ll, grad, hessian = evaluate(theta)
+            first = evaluate(theta)
+            if first is None:  # no analytic Hessian: L-BFGS-B fits
+                return None
+            ll, grad, hessian = first
             for step_number in range(1, NEWTON_MAX_STEPS + 1):
                 if not (np.isfinite(ll) and np.all(np.isfinite(hessian))):
                     return None
@@ -611,7 +624,7 @@ class LikelihoodModel(EstimatorMixin):
         hessian = self._hessian(params, prep) if analytic else None
         if hessian is not None:
             gradient = self._loglik(params, prep)[1]
-            return params[:, None] * hessian * params[None, :] + np.diag(params * gradient)
+            return _on_log_scale(params, gradient, hessian)
         k = len(theta)
         hessian = np.empty((k, k))
         for j in range(k):
@@ -622,11 +635,11 @@ class LikelihoodModel(EstimatorMixin):
             hessian[:, j] = (up - down) / (2 * HESSIAN_STEP)
         return (hessian + hessian.T) / 2
 
-    def _on_a_ridge(self, theta: np.ndarray, prep: Any, direction: np.ndarray) -> bool:
-        """Whether the log-likelihood stays within :data:`RIDGE_DROP` of its value at ``theta``
-        :data:`RIDGE_PROBE` log-units away along ``direction``, either way (two evaluations).
+    def _on_a_ridge(self, theta: np.ndarray, prep: Any, top: float, direction: np.ndarray) -> bool:
+        """Whether the log-likelihood stays within :data:`RIDGE_DROP` of ``top``, its value at
+        ``theta``, :data:`RIDGE_PROBE` log-units away along ``direction``, either way (two
+        evaluations).
         """
-        top, _ = self._loglik(np.exp(theta), prep, gradient=False)
         for sign in (1.0, -1.0):
             probe = np.clip(
                 theta + sign * RIDGE_PROBE * direction, -LOG_PARAM_BOUND, LOG_PARAM_BOUND
@@ -638,7 +651,12 @@ class LikelihoodModel(EstimatorMixin):
         return False
 
     def _covariance(
-        self, theta: np.ndarray, prep: Any, analytic: bool = False, hessian=None
+        self,
+        theta: np.ndarray,
+        prep: Any,
+        log_likelihood: float,
+        analytic: bool = False,
+        hessian=None,
     ) -> pd.DataFrame:
         """Inverse of minus the Hessian of the log-likelihood in the log-parameters.
 
@@ -662,7 +680,7 @@ class LikelihoodModel(EstimatorMixin):
                     f"{_flat_direction(vectors[:, 0], names)}"
                     f"{self._flat_meaning(vectors[:, 0], np.exp(theta))}"
                 )
-            elif self._on_a_ridge(theta, prep, vectors[:, 0]):
+            elif self._on_a_ridge(theta, prep, log_likelihood, vectors[:, 0]):
                 problem = (
                     "the log-likelihood has no proper maximum (it falls by less than "
                     f"{RIDGE_DROP:g} over a factor of e^{RIDGE_PROBE:g} along its flattest "

@@ -339,32 +339,44 @@ def _expected_if_alive_quadrature(r, a, b, x, s):
     return (ns * mass_lo + total + g_one * mass_hi) / (mass_lo + mass + mass_hi)
 
 
-def _repeat_buyer_terms(r, a, prep, block, log_age, inv_age, log_bxv, *, gradient):
-    """Sums over the repeat buyers in ``block`` for :meth:`BetaGeo._loglik`.
+def _repeat_buyer_branches(r, a, prep, block, log_age, log_bxv):
+    """The two branches of the repeat buyers in ``block``, shared by the likelihood and Hessian.
 
-    Returns ``[sum w ln(e^A3 + e^A4), sum w d/dr, sum w d/dalpha, sum w p4, sum w p4/(b+x-1)]``
-    of the ``logaddexp(A3, A4)`` terms (zeros for the gradient's parts when ``gradient`` is
-    False), where ``p4 = e^A4 / (e^A3 + e^A4)`` is the weight of the "dropped out after the
-    last purchase" branch.
+    For each row, ``A3 = -(r+x) ln(alpha+T)`` (alive at T) and ``A4 = ln a - ln(b+x-1) -
+    (r+x) ln(alpha+t_x)`` (dropped out after the last purchase) enter as ``ln(e^A3 + e^A4)``.
+    Returns the block's weights, codes of T and t_x in the table of ages, ``r+x``,
+    ``ln(alpha+T)``, ``gap = ln(alpha+T) - ln(alpha+t_x) >= 0``, ``d = A4 - A3``,
+    ``e = exp(-|d|)`` and ``p4 = e^A4 / (e^A3 + e^A4)``: ``1/(1+e)`` where A4 is the larger
+    term and ``e/(1+e)`` where A3 is.
     """
     w1 = prep.w1[block]
     T_code, t_x_code = prep.T1_code[block], prep.t_x1_code[block]
     rx = r + prep.x1[block]
     log_aT = log_age.take(T_code)
-    gap = log_aT - log_age.take(t_x_code)  # ln(alpha+T) - ln(alpha+t_x) >= 0
-    log_bx = log_bxv.take(prep.x1_pos[block])
-    A3 = -rx * log_aT
-    d = (np.log(a) - log_bx) + rx * gap  # A4 - A3
-    # logaddexp(A3, A4) = A3 + max(d, 0) + log1p(exp(-|d|)), sharing exp(-|d|) with p4
+    gap = log_aT - log_age.take(t_x_code)
+    d = (np.log(a) - log_bxv.take(prep.x1_pos[block])) + rx * gap
     e = np.exp(-np.abs(d))
-    out = np.zeros(5)
-    out[0] = wsum(w1, A3 + np.maximum(d, 0.0) + np.log1p(e))
-    if not gradient:
-        return out
-    # p4 = 1/(1+e) where A4 is the larger term, e/(1+e) where A3 is
     larger = 1.0 / (1.0 + e)
     smaller = e * larger
     p4 = smaller + (d > 0) * (larger - smaller)
+    return w1, T_code, t_x_code, rx, log_aT, gap, d, e, p4
+
+
+def _repeat_buyer_terms(r, a, prep, block, log_age, inv_age, log_bxv, *, gradient):
+    """Sums over the repeat buyers in ``block`` for :meth:`BetaGeo._loglik`.
+
+    Returns ``[sum w ln(e^A3 + e^A4), sum w d/dr, sum w d/dalpha, sum w p4, sum w p4/(b+x-1)]``
+    of the ``logaddexp(A3, A4)`` terms (zeros for the gradient's parts when ``gradient`` is
+    False), with the branches of :func:`_repeat_buyer_branches`.
+    """
+    w1, T_code, t_x_code, rx, log_aT, gap, d, e, p4 = _repeat_buyer_branches(
+        r, a, prep, block, log_age, log_bxv
+    )
+    out = np.zeros(5)
+    # logaddexp(A3, A4) = A3 + max(d, 0) + log1p(exp(-|d|))
+    out[0] = wsum(w1, -rx * log_aT + np.maximum(d, 0.0) + np.log1p(e))
+    if not gradient:
+        return out
     w1p4 = w1 * p4
     inv_aT = inv_age.take(T_code)
     out[1] = wsum(w1, log_aT) - wsum(w1p4, gap)  # -d/dr: ln(alpha+T) - p4 gap
@@ -385,26 +397,21 @@ def _repeat_buyer_hessian(r, a, prep, block, log_age, inv_age, log_bxv) -> np.nd
 
     Returns the weighted sum over the rows as a 4 x 4 matrix.
     """
-    w1 = prep.w1[block]
-    T_code, t_x_code = prep.T1_code[block], prep.t_x1_code[block]
-    rx = r + prep.x1[block]
-    log_aT, log_atx = log_age.take(T_code), log_age.take(t_x_code)
+    w1, T_code, t_x_code, rx, _, gap, _, _, p4 = _repeat_buyer_branches(
+        r, a, prep, block, log_age, log_bxv
+    )
     inv_aT, inv_atx = inv_age.take(T_code), inv_age.take(t_x_code)
-    log_bx = log_bxv.take(prep.x1_pos[block])
-    d = (np.log(a) - log_bx - rx * log_atx) + rx * log_aT  # A4 - A3
-    e = np.exp(-np.abs(d))
-    p4 = np.where(d > 0, 1.0, e) / (1.0 + e)
     p3 = 1.0 - p4
-    inv_bx = np.exp(-log_bx)
+    inv_bx = np.exp(-log_bxv).take(prep.x1_pos[block])
     H = np.zeros((4, 4))
-    # p3 H(A3) + p4 H(A4): A3 = -(r+x) ln(alpha+T), A4 = ln a - ln(b+x-1) - (r+x) ln(alpha+t_x)
+    # p3 H(A3) + p4 H(A4)
     H[0, 1] = H[1, 0] = -wsum(w1, p3 * inv_aT + p4 * inv_atx)
     H[1, 1] = wsum(w1 * rx, p3 * inv_aT**2 + p4 * inv_atx**2)
     w1p4 = w1 * p4
     H[2, 2] = -w1p4.sum() / a**2
     H[3, 3] = wsum(w1p4, inv_bx**2)
     # p3 p4 D D'
-    D = np.stack([log_aT - log_atx, rx * (inv_aT - inv_atx), np.full(len(rx), 1.0 / a), -inv_bx])
+    D = np.stack([gap, rx * (inv_aT - inv_atx), np.full(len(rx), 1.0 / a), -inv_bx])
     H += np.einsum("ik,k,jk->ij", D, w1 * p3 * p4, D)
     return H
 
